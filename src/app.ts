@@ -1,0 +1,148 @@
+import fastifyCookie from '@fastify/cookie'
+import fastifyJwt from '@fastify/jwt'
+import fastifyRateLimit from '@fastify/rate-limit'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
+import { systemClock, type Clock } from './clock.js'
+import type { Config } from './config.js'
+import { createPasswordHasher } from './crypto/passwords.js'
+import type { Db } from './db/create-db.js'
+import { createAuthenticate } from './http/authenticate.js'
+import { configureBodyParsing } from './http/body-parsing.js'
+import { createHandlers } from './http/handlers.js'
+import { registerProblemHandlers, sendProblem, toProblem } from './http/problems.js'
+import { assertKnownOverrides } from './http/rate-limits.js'
+import { createRefreshCookie } from './http/refresh-cookie.js'
+import { guardUndocumentedRoutes, registerOperations } from './http/routes.js'
+import { loadSpec } from './http/spec.js'
+import { createValidatorCompiler } from './http/validation.js'
+import { createLogger } from './logger.js'
+import { createMailer } from './mail/mailer.js'
+import { BackgroundTasks } from './services/background.js'
+import type { ServiceDeps } from './services/deps.js'
+import { prune } from './services/prune.js'
+import { UserCache } from './services/user-cache.js'
+import { createAccessTokens, requiredClaims } from './tokens/access-token.js'
+import { Denylist } from './tokens/denylist.js'
+import { createSuccessorSeal } from './tokens/successor-seal.js'
+
+export interface AppOptions {
+  config: Config
+  /** Migrated, and owned by the caller: closing the app does not close it. */
+  db: Db
+  clock?: Clock
+  logger?: FastifyBaseLogger
+}
+
+const BODY_LIMIT = 32 * 1024
+
+export async function buildApp({ config, db, clock = systemClock, logger }: AppOptions): Promise<FastifyInstance> {
+  const spec = loadSpec()
+  assertKnownOverrides(spec.operations, config)
+
+  const app = Fastify({
+    loggerInstance: logger ?? createLogger(config.logLevel),
+    trustProxy: config.http.trustProxy,
+    bodyLimit: BODY_LIMIT,
+    // Errors raised before routing (an undecodable URL) are problem+json too.
+    frameworkErrors: (error, _request, reply) => void sendProblem(reply, toProblem(error)),
+  })
+  // A logger per request carries its id, at a cost on every request. Below
+  // info nothing is logged per request but errors, which name the request
+  // themselves (problems.ts): then the shared logger does.
+  if (!['info', 'debug', 'trace'].includes(app.log.level)) app.setChildLoggerFactory((logger) => logger)
+  guardUndocumentedRoutes(app, spec.operations)
+  configureBodyParsing(app)
+  app.setValidatorCompiler(createValidatorCompiler())
+  registerProblemHandlers(app)
+  app.decorateRequest('auth', null)
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-content-type-options', 'nosniff')
+    // Tokens and account data must not sit in caches (RFC 6749 §5.1).
+    if (request.url.startsWith('/v1/')) reply.header('cache-control', 'no-store')
+    done()
+  })
+
+  await app.register(fastifyJwt, {
+    secret: config.jwt.secret,
+    sign: { algorithm: 'HS256' },
+    verify: {
+      algorithms: ['HS256'],
+      allowedIss: config.jwt.issuer,
+      allowedAud: config.jwt.audience,
+      requiredClaims: [...requiredClaims],
+      // exp and nbf are checked by access-token.ts against the injected clock.
+      ignoreExpiration: true,
+      ignoreNotBefore: true,
+    },
+  })
+  const redis = config.rateLimit.redisUrl
+    ? new Redis(config.rateLimit.redisUrl, { connectTimeout: 500, maxRetriesPerRequest: 1, lazyConnect: true })
+    : undefined
+  await app.register(fastifyRateLimit, {
+    global: false,
+    // A rate-limit store outage must not lock everyone out.
+    skipOnError: true,
+    ...(redis ? { redis, nameSpace: 'keyturn:rate-limit:' } : {}),
+  })
+  if (config.refresh.cookie) await app.register(fastifyCookie)
+
+  const denylist = new Denylist(db, clock, {
+    syncIntervalMs: config.denylistSyncIntervalMs,
+    onSyncError: (error) => app.log.warn({ err: error }, 'denylist sync failed'),
+  })
+  await denylist.start()
+  const deps: ServiceDeps = {
+    db,
+    config,
+    clock,
+    passwords: createPasswordHasher(config.argon2),
+    accessTokens: createAccessTokens({ config, clock, codec: app.jwt }),
+    denylist,
+    users: new UserCache(config.userCacheTtlMs, clock),
+    successorSeal: createSuccessorSeal(config.jwt.secret),
+    mailer: createMailer(config.mail, app.log),
+    background: new BackgroundTasks((error, task) => app.log.error({ err: error }, `${task} failed`)),
+  }
+  registerOperations(app, spec.operations, createHandlers(deps, spec.text, createRefreshCookie(config.refresh.cookie)), {
+    config,
+    authenticate: createAuthenticate({ ...deps, headerTypes: config.jwt.authHeaderTypes }),
+  })
+
+  const pruneTimer =
+    config.pruneIntervalMs > 0
+      ? setInterval(() => {
+          prune(db, new Date(clock.now()), config.jwt.leewayMs).then(
+            (counts) => app.log.info({ counts }, 'pruned expired rows'),
+            (error) => app.log.warn({ err: error }, 'prune failed'),
+          )
+        }, config.pruneIntervalMs).unref()
+      : undefined
+  drainOnClose(app)
+  app.addHook('onClose', async () => {
+    await deps.background.settled()
+    deps.mailer.close()
+    denylist.stop()
+    clearInterval(pruneTimer)
+    redis?.disconnect()
+  })
+  return app
+}
+
+/**
+ * Fastify closes the connections that are idle when close() starts; a
+ * keep-alive connection whose request is still running goes idle only after
+ * its response, and would then hold server.close() open until the client
+ * hangs up. While closing, such connections are closed as soon as they idle.
+ */
+function drainOnClose(app: FastifyInstance): void {
+  let sweeper: NodeJS.Timeout | undefined
+  app.addHook('preClose', (done) => {
+    sweeper = setInterval(() => app.server.closeIdleConnections(), 50)
+    done()
+  })
+  app.addHook('onClose', (_instance, done) => {
+    clearInterval(sweeper)
+    done()
+  })
+}

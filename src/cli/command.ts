@@ -1,0 +1,21 @@
+import type { Config } from '../config.js'
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream
+  stderr: NodeJS.WritableStream
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean }
+}
+
+export interface Command {
+  name: string
+  summary: string
+  /** Full --help text. */
+  help: string
+  /** Resolves to the exit code. Throw UsageError for bad arguments. */
+  run(args: string[], context: { config: Config; io: CliIo }): Promise<number>
+}
+
+/** Bad arguments: printed with the command's help, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError'
+}

@@ -1,0 +1,96 @@
+import { readFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import { DumpFormatError, importDjangoUsers, parseDump, type ImportReport } from '../../services/import-django.js'
+import { UsageError, type CliIo, type Command } from '../command.js'
+import { withDatabase } from '../database.js'
+
+export const importDjangoCommand: Command = {
+  name: 'import-django',
+  summary: 'create the users of a Django dumpdata auth.user file, password hashes included',
+  help: `Usage: keyturn import-django FILE
+
+Reads what
+
+  python manage.py dumpdata auth.user > users.json
+
+writes (or a custom user model with AbstractUser's fields; FILE - reads stdin)
+and creates those users with their password hashes as Django stored them:
+they sign in with their old passwords, re-hashed to argon2id at first login.
+
+Kept: the id (Django's pk, so the sub of tokens stays the same), username,
+email, first and last name, is_staff, is_active, date_joined, last_login.
+
+Safe to run again: a user whose id is already there is skipped. keyturn's
+usernames and emails share one case-insensitive namespace, Django's emails do
+not: a user whose email another account has is imported without it, and one
+whose username another account logs in with is skipped; both are listed.`,
+
+  async run(args, { config, io }) {
+    const { positionals } = parseArgs({ args, allowPositionals: true, options: {} })
+    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'FILE is missing' : 'one FILE at a time')
+    const file = positionals[0]!
+    const records = await readDump(file, io)
+    const stderr = io.stderr as CliIo['stderr'] & { isTTY?: boolean }
+    const onProgress = stderr.isTTY
+      ? (done: number, total: number) => stderr.write(`\r  ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')}`)
+      : undefined
+    const report = await withDatabase(config, (db) => importDjangoUsers(db, records, { onProgress }))
+    if (onProgress) stderr.write('\n')
+    io.stdout.write(summary(report))
+    return 0
+  },
+}
+
+async function readDump(file: string, io: CliIo): Promise<unknown[]> {
+  let text: string
+  try {
+    text = file === '-' ? await readAll(io.stdin) : await readFile(file, 'utf8')
+  } catch (error) {
+    throw new Error(`cannot read ${file}: ${(error as Error).message}`)
+  }
+  try {
+    return parseDump(text)
+  } catch (error) {
+    throw error instanceof DumpFormatError ? new Error(`${file}: ${error.message}`) : error
+  }
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk))
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+function summary(report: ImportReport): string {
+  const lines = [
+    `created: ${report.created}`,
+    `skipped: ${report.skipped}`,
+    `invalid: ${report.invalid}`,
+    `imported without their email: ${report.withoutEmail.length + report.badEmails.length}`,
+  ]
+  if (report.invalidReasons.length > 0) {
+    lines.push(`Invalid records${report.invalid > report.invalidReasons.length ? ' (the first ones)' : ''}:`)
+    lines.push(...report.invalidReasons.map((reason) => `  ${reason}`))
+  }
+  if (report.takenIds.length > 0) {
+    lines.push('Skipped, their id belongs to another account (ids are kept, as tokens carry them):')
+    lines.push(...report.takenIds.map((entry) => `  ${entry}`))
+  }
+  if (report.takenUsernames.length > 0) {
+    lines.push("Skipped, their username is another account's username or email:")
+    lines.push(...report.takenUsernames.map((name) => `  ${name}`))
+  }
+  if (report.withoutEmail.length > 0) {
+    lines.push('Imported without their email, which another account already has:')
+    lines.push(...report.withoutEmail.map((name) => `  ${name}`))
+  }
+  if (report.badEmails.length > 0) {
+    lines.push('Imported without their email, which is not an email address:')
+    lines.push(...report.badEmails.map((name) => `  ${name}`))
+  }
+  if (report.unusablePasswords > 0) {
+    lines.push(`without a usable password (Django's set_unusable_password): ${report.unusablePasswords};`)
+    lines.push('  they can sign in after a password reset.')
+  }
+  return `${lines.join('\n')}\n`
+}

@@ -1,0 +1,54 @@
+import type { Executor, Trx } from './transaction.js'
+
+export async function insertPasswordReset(
+  db: Executor,
+  reset: { token_hash: string; user_id: number; created_at: Date; expires_at: Date },
+): Promise<void> {
+  await db.insertInto('password_reset_tokens').values(reset).execute()
+}
+
+/** How many resets were asked for a user since `since`: the cap on mails per account. */
+export async function countRecentPasswordResets(db: Executor, userId: number, since: Date): Promise<number> {
+  const row = await db
+    .selectFrom('password_reset_tokens')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('user_id', '=', userId)
+    .where('created_at', '>', since)
+    .executeTakeFirstOrThrow()
+  return Number(row.count)
+}
+
+/** The live reset a token names, with what a new password is checked against. */
+export function findPasswordReset(db: Executor, tokenHash: string, now: Date) {
+  return db
+    .selectFrom('password_reset_tokens')
+    .innerJoin('users', 'users.id', 'password_reset_tokens.user_id')
+    .select(['users.id as user_id', 'users.username', 'users.email', 'users.is_active'])
+    .where('password_reset_tokens.token_hash', '=', tokenHash)
+    .where('password_reset_tokens.expires_at', '>', now)
+    .executeTakeFirst()
+}
+
+/**
+ * Uses up a reset token: deletes it if it is still live and returns its user.
+ * A second use, or a concurrent one, finds nothing.
+ */
+export async function consumePasswordReset(trx: Trx, tokenHash: string, now: Date): Promise<number | undefined> {
+  const row = await trx
+    .deleteFrom('password_reset_tokens')
+    .where('token_hash', '=', tokenHash)
+    .where('expires_at', '>', now)
+    .returning('user_id')
+    .executeTakeFirst()
+  return row?.user_id
+}
+
+/** A new password voids every reset link still out for the account. */
+export async function deletePasswordResets(trx: Trx, userId: number): Promise<void> {
+  await trx.deleteFrom('password_reset_tokens').where('user_id', '=', userId).execute()
+}
+
+export async function deleteExpiredPasswordResets(db: Executor, now: Date): Promise<number> {
+  const result = await db.deleteFrom('password_reset_tokens').where('expires_at', '<=', now).executeTakeFirst()
+  return Number(result.numDeletedRows)
+}

@@ -1,0 +1,114 @@
+import type { Insertable, Selectable, Updateable, Generated } from 'kysely'
+
+export interface UsersTable {
+  id: Generated<number>
+  username: string
+  email: string | null
+  /** A PHC-format argon2id hash, or a Django hash string kept from an import until the next login. */
+  password: string
+  first_name: Generated<string>
+  last_name: Generated<string>
+  is_staff: Generated<boolean>
+  is_active: Generated<boolean>
+  created_at: Date
+  last_login_at: Date | null
+  failed_logins: Generated<number>
+}
+
+/** The names a user logs in with, case-folded (see foldLoginName): one namespace for usernames and emails. */
+export interface LoginNamesTable {
+  name: string
+  user_id: number
+  kind: 'username' | 'email'
+}
+
+export interface SessionsTable {
+  id: string
+  user_id: number
+  created_at: Date
+  last_used_at: Date
+  /** Absolute end of the session (SESSION_MAX_AGE after login), whatever refreshes happen. */
+  expires_at: Date
+  /** The latest `exp` of any access token issued for this session: what a revocation must outlive. */
+  access_expires_at: Date
+  revoked_at: Date | null
+  revoked_reason: string | null
+  user_agent: string | null
+  ip: string | null
+}
+
+export interface RefreshTokensTable {
+  /** SHA-256 of the token, hex: the token itself is never stored. */
+  token_hash: string
+  session_id: string
+  created_at: Date
+  expires_at: Date
+  /** Set when the token was rotated; a later use is either a grace-interval race or a reuse. */
+  retired_at: Date | null
+  /** Its successor, sealed (successor-seal.ts), for answering a race within the grace interval. */
+  successor_sealed: string | null
+}
+
+/**
+ * The denylist: sessions whose access tokens must be refused until `expires_at`.
+ * Ids are handed out in commit order (see revocations.ts), so "everything after
+ * id N" is a complete, cheap feed for caches and followers.
+ */
+export interface RevocationsTable {
+  id: Generated<number>
+  session_id: string
+  expires_at: Date
+  created_at: Date
+}
+
+/** One-time password reset tokens, consumed (deleted) by use. */
+export interface PasswordResetTokensTable {
+  /** SHA-256 of the token sent by mail, hex. */
+  token_hash: string
+  user_id: number
+  created_at: Date
+  expires_at: Date
+}
+
+export interface Database {
+  users: UsersTable
+  login_names: LoginNamesTable
+  sessions: SessionsTable
+  refresh_tokens: RefreshTokensTable
+  revocations: RevocationsTable
+  password_reset_tokens: PasswordResetTokensTable
+}
+
+export type UserRow = Selectable<UsersTable>
+export type NewUser = Insertable<UsersTable>
+export type UserUpdate = Updateable<UsersTable>
+export type SessionRow = Selectable<SessionsTable>
+export type NewSession = Insertable<SessionsTable>
+export type NewRefreshToken = Insertable<RefreshTokensTable>
+export type RevocationRow = Selectable<RevocationsTable>
+
+/**
+ * Every column of a table, spelled out, for select and returning lists: a
+ * column added to the table interface but not here is a compile error.
+ * (Naming columns instead of `*` keeps prepared statements valid when a
+ * migration adds a column; see prepared-statements.ts.)
+ */
+function allColumns<Table>() {
+  return <const Columns extends readonly (keyof Table & string)[]>(
+    ...columns: Columns & ([Exclude<keyof Table, Columns[number]>] extends [never] ? unknown : ['missing a column'])
+  ): Columns => columns
+}
+
+export const userColumns = allColumns<UsersTable>()(
+  'id',
+  'username',
+  'email',
+  'password',
+  'first_name',
+  'last_name',
+  'is_staff',
+  'is_active',
+  'created_at',
+  'last_login_at',
+  'failed_logins',
+)

@@ -1,0 +1,56 @@
+import { foldLoginName } from './login-names.js'
+import { precompiled } from './precompiled.js'
+import { userColumns, type NewUser, type UserRow, type UserUpdate } from './schema.js'
+import type { Executor } from './transaction.js'
+
+export async function insertUser(db: Executor, user: NewUser): Promise<UserRow> {
+  return db.insertInto('users').values(user).returning(userColumns).executeTakeFirstOrThrow()
+}
+
+/** Changes an active user; undefined when there is no active user with that id. */
+export function updateActiveUser(db: Executor, id: number, changes: UserUpdate): Promise<UserRow | undefined> {
+  return db
+    .updateTable('users')
+    .set(changes)
+    .where('id', '=', id)
+    .where('is_active', '=', true)
+    .returning(userColumns)
+    .executeTakeFirst()
+}
+
+export async function findUserById(db: Executor, id: number): Promise<UserRow | undefined> {
+  return (await findUserByIdQuery(db, { id }))[0]
+}
+
+const findUserByIdQuery = precompiled<{ id: number }, UserRow>((db, slot) =>
+  db.selectFrom('users').select(userColumns).where('id', '=', slot('id')),
+)
+
+/** The account a login names: by username or by email (see login-names.ts). */
+export function findUserByLoginName(db: Executor, name: string): Promise<UserRow | undefined> {
+  return db
+    .selectFrom('login_names')
+    .innerJoin('users', 'users.id', 'login_names.user_id')
+    .select(userColumns.map((column) => `users.${column}` as const))
+    .where('login_names.name', '=', foldLoginName(name))
+    .executeTakeFirst()
+}
+
+/** Replaces the hash only if it is still the one the caller verified: an upgrade never overwrites a change. */
+export async function upgradePasswordHash(db: Executor, id: number, verified: string, upgraded: string): Promise<void> {
+  await db.updateTable('users').set({ password: upgraded }).where('id', '=', id).where('password', '=', verified).execute()
+}
+
+/** One more failed login for the account (the progressive slowdown reads it). */
+export async function recordFailedLogin(db: Executor, id: number): Promise<void> {
+  await db
+    .updateTable('users')
+    .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1) }))
+    .where('id', '=', id)
+    .execute()
+}
+
+/** Sets a new password hash; a new password also clears the failed-login count. */
+export async function setPasswordHash(db: Executor, id: number, passwordHash: string): Promise<void> {
+  await db.updateTable('users').set({ password: passwordHash, failed_logins: 0 }).where('id', '=', id).execute()
+}

@@ -1,0 +1,73 @@
+// Every error a client can see, declared once. `code` is the stable string
+// clients switch on; the title never changes for a code (RFC 9457 §3.1.3).
+
+export const problemTypes = {
+  validation_failed: { status: 400, title: 'The request is not valid.' },
+  malformed_request: { status: 400, title: 'The request could not be read.' },
+  not_authenticated: { status: 401, title: 'Authentication credentials were not provided.' },
+  invalid_credentials: { status: 401, title: 'No active account was found with the given credentials.' },
+  token_invalid: { status: 401, title: 'The token is not valid.' },
+  token_expired: { status: 401, title: 'The token has expired.' },
+  token_revoked: { status: 401, title: 'The token has been revoked.' },
+  refresh_token_reused: { status: 401, title: 'The refresh token was already used; the session has been ended.' },
+  reset_token_invalid: { status: 400, title: 'The password reset link is unknown, used or expired.' },
+  refresh_disabled: { status: 403, title: 'Token refresh is disabled.' },
+  not_found: { status: 404, title: 'Not found.' },
+  username_taken: { status: 409, title: 'That username is already taken.' },
+  email_taken: { status: 409, title: 'That email address is already in use.' },
+  payload_too_large: { status: 413, title: 'The request body is too large.' },
+  unsupported_media_type: { status: 415, title: 'The request body must be application/json.' },
+  rate_limited: { status: 429, title: 'Too many requests.' },
+  internal_error: { status: 500, title: 'Internal server error.' },
+  unavailable: { status: 503, title: 'The service is temporarily unavailable.' },
+} as const satisfies Record<string, { status: number; title: string }>
+
+export type ProblemCode = keyof typeof problemTypes
+
+/** One field-level problem of a 400, pointing into the request body (RFC 9457 §3 example). */
+export interface FieldError {
+  pointer: string
+  code: string
+  detail: string
+}
+
+export interface ProblemOptions {
+  detail?: string
+  errors?: FieldError[]
+  headers?: Record<string, string>
+  cause?: unknown
+}
+
+export class ProblemError extends Error {
+  readonly status: number
+  readonly title: string
+  readonly detail: string
+  readonly errors: FieldError[] | undefined
+  readonly headers: Record<string, string>
+
+  constructor(
+    readonly code: ProblemCode,
+    options: ProblemOptions = {},
+  ) {
+    const { status, title } = problemTypes[code]
+    super(options.detail ?? title, { cause: options.cause })
+    this.name = 'ProblemError'
+    this.status = status
+    this.title = title
+    this.detail = options.detail ?? title
+    this.errors = options.errors
+    this.headers = options.headers ?? {}
+  }
+}
+
+export function problem(code: ProblemCode, options?: ProblemOptions): ProblemError {
+  return new ProblemError(code, options)
+}
+
+/** A single-field validation problem, as the spec's validator would report it. */
+export function fieldProblem(field: string, code: string, detail: string): ProblemError {
+  return new ProblemError('validation_failed', {
+    detail: `${field}: ${detail}`,
+    errors: [{ pointer: `/${field}`, code, detail }],
+  })
+}

@@ -1,0 +1,42 @@
+import type { FastifyRequest } from 'fastify'
+import { problem } from '../errors.js'
+import type { AccessClaims, AccessTokens } from '../tokens/access-token.js'
+import type { Denylist } from '../tokens/denylist.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified access token of a secured operation's caller. */
+    auth: AccessClaims | null
+  }
+}
+
+/**
+ * The preHandler of every operation whose spec entry has `security: bearerAuth`:
+ * a genuine, unexpired, unrevoked access token, or a 401.
+ */
+export function createAuthenticate(deps: {
+  accessTokens: AccessTokens
+  denylist: Denylist
+  headerTypes: readonly string[]
+}) {
+  const schemes = new Set(deps.headerTypes.map((type) => type.toLowerCase()))
+  return async function authenticate(request: FastifyRequest): Promise<void> {
+    const token = bearerToken(request.headers.authorization, schemes)
+    const claims = deps.accessTokens.verify(token)
+    if (deps.denylist.isRevoked(claims.sid)) throw problem('token_revoked')
+    request.auth = claims
+  }
+}
+
+function bearerToken(header: string | undefined, schemes: Set<string>): string {
+  const [scheme = '', token, ...rest] = (header ?? '').trim().split(/\s+/)
+  if (!schemes.has(scheme.toLowerCase())) throw problem('not_authenticated')
+  if (!token || rest.length > 0) throw problem('token_invalid', { detail: 'The Authorization header is malformed.' })
+  return token
+}
+
+/** The caller of a secured operation; the route's preHandler has put it there. */
+export function authOf(request: FastifyRequest): AccessClaims {
+  if (!request.auth) throw problem('not_authenticated')
+  return request.auth
+}

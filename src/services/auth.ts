@@ -1,0 +1,79 @@
+import { claimLoginNames } from '../db/login-names.js'
+import { inTransaction } from '../db/transaction.js'
+import { findUserByLoginName, insertUser, updateActiveUser, upgradePasswordHash } from '../db/users.js'
+import { problem } from '../errors.js'
+import type { AccessClaims } from '../tokens/access-token.js'
+import type { ClientInfo, ServiceDeps } from './deps.js'
+import { normalizeEmail, normalizeUsername } from './normalize.js'
+import { checkPassword } from './password-check.js'
+import { assertAcceptablePassword } from './password-policy.js'
+import { endSessions } from './revoke.js'
+import { startSession } from './session-tokens.js'
+import { toUser, type TokenResponse, type User } from './views.js'
+
+export interface RegisterInput {
+  username: string
+  password: string
+  email?: string | null
+  first_name?: string
+  last_name?: string
+}
+
+export interface LoginInput {
+  username: string
+  password: string
+}
+
+export interface SignedIn {
+  user: User
+  tokens: TokenResponse
+}
+
+export type LogoutScope = 'session' | 'others' | 'all'
+
+export async function register(deps: ServiceDeps, input: RegisterInput, client: ClientInfo): Promise<SignedIn> {
+  const username = normalizeUsername(input.username)
+  const email = normalizeEmail(input.email)
+  assertAcceptablePassword(deps.config.passwordPolicy, input.password, { username, email }, 'password')
+  const passwordHash = await deps.passwords.hash(input.password)
+  return inTransaction(deps.db, async (trx) => {
+    const now = new Date(deps.clock.now())
+    const user = await insertUser(trx, {
+      username,
+      email,
+      password: passwordHash,
+      first_name: input.first_name ?? '',
+      last_name: input.last_name ?? '',
+      created_at: now,
+      last_login_at: now,
+    })
+    const taken = await claimLoginNames(trx, user.id, { username, email })
+    if (taken) throw problem(taken === 'username' ? 'username_taken' : 'email_taken')
+    return { user: toUser(user), tokens: await startSession(trx, deps, user, client) }
+  })
+}
+
+export async function login(deps: ServiceDeps, input: LoginInput, client: ClientInfo): Promise<SignedIn> {
+  const { passwords } = deps
+  const user = await findUserByLoginName(deps.db, input.username)
+  // Every path verifies one hash, so response time does not tell whether the account exists.
+  const verified = user ? await checkPassword(deps, user, input.password) : await passwords.verifyDummy(input.password)
+  if (!user || !verified || !user.is_active) throw problem('invalid_credentials')
+
+  const upgradedHash = passwords.needsRehash(user.password) ? await passwords.hash(input.password) : undefined
+  const signedIn = await inTransaction(deps.db, async (trx) => {
+    const now = new Date(deps.clock.now())
+    if (upgradedHash) await upgradePasswordHash(trx, user.id, user.password, upgradedHash)
+    const updated = (await updateActiveUser(trx, user.id, { last_login_at: now, failed_logins: 0 })) ?? user
+    return { user: toUser(updated), tokens: await startSession(trx, deps, updated, client) }
+  })
+  deps.users.set(signedIn.user.id, signedIn.user)
+  return signedIn
+}
+
+export async function logout(deps: ServiceDeps, auth: AccessClaims, scope: LogoutScope): Promise<void> {
+  const userId = Number(auth.sub)
+  const selector =
+    scope === 'session' ? { userId, only: auth.sid } : scope === 'others' ? { userId, except: auth.sid } : { userId }
+  await endSessions(deps, selector, 'logout')
+}

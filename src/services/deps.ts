@@ -1,0 +1,31 @@
+import type { Clock } from '../clock.js'
+import type { Config } from '../config.js'
+import type { PasswordHasher } from '../crypto/passwords.js'
+import type { Db } from '../db/create-db.js'
+import type { AccessTokens } from '../tokens/access-token.js'
+import type { Mailer } from '../mail/mailer.js'
+import type { Denylist } from '../tokens/denylist.js'
+import type { SuccessorSeal } from '../tokens/successor-seal.js'
+import type { BackgroundTasks } from './background.js'
+import type { UserCache } from './user-cache.js'
+
+/** What the services work with; built once in app.ts, passed explicitly. */
+export interface ServiceDeps {
+  db: Db
+  config: Config
+  clock: Clock
+  passwords: PasswordHasher
+  accessTokens: AccessTokens
+  denylist: Denylist
+  users: UserCache
+  successorSeal: SuccessorSeal
+  mailer: Mailer
+  /** Work done after the response (mails). */
+  background: BackgroundTasks
+}
+
+/** Where a request came from, recorded on the session it starts. */
+export interface ClientInfo {
+  ip: string | null
+  userAgent: string | null
+}

@@ -1,0 +1,35 @@
+import { deletePasswordResets } from '../db/password-resets.js'
+import { inTransaction } from '../db/transaction.js'
+import { findUserById, setPasswordHash } from '../db/users.js'
+import { fieldProblem, problem } from '../errors.js'
+import type { AccessClaims } from '../tokens/access-token.js'
+import type { ServiceDeps } from './deps.js'
+import { checkPassword } from './password-check.js'
+import { assertAcceptablePassword } from './password-policy.js'
+import { revokeSessionsIn } from './revoke.js'
+
+export interface PasswordChange {
+  old_password: string
+  new_password: string
+}
+
+/**
+ * Sets a new password for the caller, who proves the old one, and ends every
+ * other session: whoever else held the account loses it, this device stays
+ * signed in. Reset links still out are voided.
+ */
+export async function changePassword(deps: ServiceDeps, auth: AccessClaims, change: PasswordChange): Promise<void> {
+  const user = await findUserById(deps.db, Number(auth.sub))
+  if (!user?.is_active) throw problem('token_invalid', { detail: 'The account no longer exists or is inactive.' })
+  if (!(await checkPassword(deps, user, change.old_password))) {
+    throw fieldProblem('old_password', 'incorrect_password', 'is not the current password')
+  }
+  assertAcceptablePassword(deps.config.passwordPolicy, change.new_password, user, 'new_password')
+  const passwordHash = await deps.passwords.hash(change.new_password)
+  const revoked = await inTransaction(deps.db, async (trx) => {
+    await setPasswordHash(trx, user.id, passwordHash)
+    await deletePasswordResets(trx, user.id)
+    return revokeSessionsIn(trx, deps, { userId: user.id, except: auth.sid }, 'password_changed')
+  })
+  deps.denylist.remember(revoked)
+}

@@ -1,0 +1,79 @@
+import { foldLoginName } from '../db/login-names.js'
+import {
+  consumePasswordReset,
+  countRecentPasswordResets,
+  deletePasswordResets,
+  findPasswordReset,
+  insertPasswordReset,
+} from '../db/password-resets.js'
+import { inTransaction } from '../db/transaction.js'
+import { findUserByLoginName, setPasswordHash } from '../db/users.js'
+import { problem } from '../errors.js'
+import { generateOpaqueToken, hashOpaqueToken } from '../tokens/opaque-token.js'
+import type { ServiceDeps } from './deps.js'
+import { assertAcceptablePassword } from './password-policy.js'
+import { revokeSessionsIn } from './revoke.js'
+
+/**
+ * Asks for a reset link. The answer is the same, in the same time, whether or
+ * not the address has an account: the work (finding the account, storing a
+ * token, sending the mail) happens after the response, in the background.
+ */
+export function requestPasswordReset(deps: ServiceDeps, email: string): void {
+  deps.background.run('password reset mail', () => mailResetLink(deps, email))
+}
+
+async function mailResetLink(deps: ServiceDeps, email: string): Promise<void> {
+  const user = await findUserByLoginName(deps.db, email)
+  // Only to the account whose email this is, never to a username that looks like one.
+  if (!user?.is_active || !user.email || foldLoginName(user.email) !== foldLoginName(email)) return
+  const now = deps.clock.now()
+  const { ttlMs, maxPerHour, urlTemplate } = deps.config.passwordReset
+  // A cap per account keeps anyone from flooding an inbox; past it, requests are answered alike and send nothing.
+  if ((await countRecentPasswordResets(deps.db, user.id, new Date(now - 3_600_000))) >= maxPerHour) return
+
+  const token = generateOpaqueToken()
+  await insertPasswordReset(deps.db, {
+    token_hash: hashOpaqueToken(token),
+    user_id: user.id,
+    created_at: new Date(now),
+    expires_at: new Date(now + ttlMs),
+  })
+  const link = urlTemplate.replace('{token}', encodeURIComponent(token))
+  const minutes = Math.round(ttlMs / 60_000)
+  await deps.mailer.send({
+    to: user.email,
+    subject: 'Reset your password',
+    text: [
+      `Someone asked to reset the password of the account "${user.username}".`,
+      '',
+      `To choose a new password, open this link within ${minutes} minutes:`,
+      link,
+      '',
+      'If you did not ask for this, ignore this message: your password stays as it is.',
+    ].join('\n'),
+  })
+}
+
+export interface ResetConfirmation {
+  token: string
+  new_password: string
+}
+
+/** Sets the password a reset link was mailed for; the link works once, and every session ends. */
+export async function confirmPasswordReset(deps: ServiceDeps, confirmation: ResetConfirmation): Promise<void> {
+  const tokenHash = hashOpaqueToken(confirmation.token)
+  const now = new Date(deps.clock.now())
+  const reset = await findPasswordReset(deps.db, tokenHash, now)
+  if (!reset?.is_active) throw problem('reset_token_invalid')
+  assertAcceptablePassword(deps.config.passwordPolicy, confirmation.new_password, reset, 'new_password')
+  const passwordHash = await deps.passwords.hash(confirmation.new_password)
+  const revoked = await inTransaction(deps.db, async (trx) => {
+    // Consumed here, atomically: of two concurrent uses, one finds nothing.
+    if ((await consumePasswordReset(trx, tokenHash, now)) === undefined) throw problem('reset_token_invalid')
+    await setPasswordHash(trx, reset.user_id, passwordHash)
+    await deletePasswordResets(trx, reset.user_id)
+    return revokeSessionsIn(trx, deps, { userId: reset.user_id }, 'password_reset')
+  })
+  deps.denylist.remember(revoked)
+}

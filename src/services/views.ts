@@ -1,0 +1,35 @@
+import type { UserRow } from '../db/schema.js'
+
+/** The API's user: what a client may see of a row (never the password hash). */
+export interface User {
+  id: number
+  username: string
+  email: string | null
+  first_name: string
+  last_name: string
+  is_staff: boolean
+  created_at: string
+  last_login_at: string | null
+}
+
+export function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    first_name: row.first_name,
+    last_name: row.last_name,
+    is_staff: row.is_staff,
+    created_at: row.created_at.toISOString(),
+    last_login_at: row.last_login_at?.toISOString() ?? null,
+  }
+}
+
+/** The OAuth 2 token response (RFC 6749 §5.1). */
+export interface TokenResponse {
+  access_token: string
+  token_type: 'Bearer'
+  expires_in: number
+  refresh_token?: string
+  refresh_expires_in?: number
+}

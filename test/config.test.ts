@@ -1,0 +1,309 @@
+import path from 'node:path'
+import t, { type Test } from 'tap'
+import { ConfigError, loadConfig, type Env } from '../src/config.js'
+
+/** loadConfig must refuse env: a ConfigError whose message names every variable listed. */
+function refuses(t: Test, env: Env, ...variables: string[]): ConfigError | undefined {
+  try {
+    loadConfig(env)
+  } catch (error) {
+    t.type(error, ConfigError, `${JSON.stringify(env)} throws a ConfigError`)
+    if (!(error instanceof ConfigError)) return undefined
+    for (const variable of variables) {
+      t.match(error.message, variable, `the message names ${variable}`)
+      t.ok(
+        error.problems.some((problem) => problem.includes(variable)),
+        `one problem names ${variable}`,
+      )
+    }
+    return error
+  }
+  t.fail(`${JSON.stringify(env)} was accepted`)
+  return undefined
+}
+
+const MINUTE = 60_000
+const HOUR = 60 * MINUTE
+const DAY = 24 * HOUR
+
+t.test('defaults', async (t) => {
+  const config = loadConfig({})
+  t.equal(config.production, false)
+  t.equal(config.jwt.accessTokenTtlMs, 15 * MINUTE, 'ACCESS_TOKEN_TTL 15 minutes')
+  t.equal(config.refresh.tokenTtlMs, 7 * DAY, 'REFRESH_TOKEN_TTL 7 days')
+  t.equal(config.refresh.sessionMaxAgeMs, 30 * DAY, 'SESSION_MAX_AGE 30 days')
+  t.equal(config.refresh.reuseIntervalMs, 10_000, 'REFRESH_REUSE_INTERVAL 10 s')
+  t.equal(config.refresh.enabled, true)
+  t.equal(config.refresh.cookie, false)
+  t.same(config.jwt.authHeaderTypes, ['Bearer'], 'AUTH_HEADER_TYPES Bearer')
+  t.same(config.argon2, { memoryCost: 19_456, timeCost: 2, parallelism: 1 }, 'argon2id at the OWASP minimum')
+  t.equal(config.jwt.issuer, 'keyturn')
+  t.equal(config.jwt.audience, 'keyturn')
+  t.equal(config.jwt.leewayMs, 0)
+  t.equal(config.logLevel, 'info')
+  t.equal(config.http.port, 3000)
+  t.equal(config.http.trustProxy, false)
+  t.equal(config.rateLimit.enabled, true)
+  t.same(config.rateLimit.overrides, {})
+  t.equal(config.rateLimit.redisUrl, undefined)
+  t.equal(config.database.url, undefined, 'no DATABASE_URL: the embedded database')
+  t.equal(config.database.migrateOnStart, true, 'the embedded database migrates on start')
+  t.equal(config.database.dataDir, path.resolve('./data'), 'DATA_DIR ./data, resolved')
+  t.ok(path.isAbsolute(config.database.dataDir))
+})
+
+t.test('MIGRATE_ON_START defaults to true exactly when DATABASE_URL is unset', async (t) => {
+  const url = 'postgres://keyturn@db.example:5432/keyturn'
+  t.equal(loadConfig({}).database.migrateOnStart, true)
+  t.equal(loadConfig({ DATABASE_URL: '' }).database.migrateOnStart, true, 'an empty DATABASE_URL is unset')
+  t.equal(loadConfig({ DATABASE_URL: url }).database.migrateOnStart, false, 'a server is migrated on purpose')
+  t.equal(loadConfig({ DATABASE_URL: url }).database.url, url)
+  t.equal(loadConfig({ DATABASE_URL: url, MIGRATE_ON_START: 'true' }).database.migrateOnStart, true)
+  t.equal(loadConfig({ MIGRATE_ON_START: 'false' }).database.migrateOnStart, false)
+  refuses(t, { MIGRATE_ON_START: 'sometimes' }, 'MIGRATE_ON_START')
+})
+
+t.test('DATA_DIR is resolved to an absolute path', async (t) => {
+  t.equal(loadConfig({ DATA_DIR: 'var/keyturn' }).database.dataDir, path.resolve('var/keyturn'))
+  t.equal(loadConfig({ DATA_DIR: '/srv/keyturn' }).database.dataDir, '/srv/keyturn')
+})
+
+t.test('durations: seconds, ms, s, m, h and d', async (t) => {
+  const reuse = (raw: string) => loadConfig({ REFRESH_REUSE_INTERVAL: raw }).refresh.reuseIntervalMs
+  t.equal(reuse('900'), 900_000, 'a bare number is seconds, as JWT_EXPIRATION_DELTA was')
+  t.equal(reuse('15m'), 15 * MINUTE)
+  t.equal(reuse('7d'), 7 * DAY)
+  t.equal(reuse('500ms'), 500)
+  t.equal(reuse('1h'), HOUR)
+  t.equal(reuse('30s'), 30_000)
+  t.equal(reuse('0'), 0, 'no grace interval at all')
+
+  const config = loadConfig({
+    ACCESS_TOKEN_TTL: '900',
+    REFRESH_TOKEN_TTL: '1h',
+    SESSION_MAX_AGE: '7d',
+    JWT_LEEWAY: '500ms',
+    SHUTDOWN_GRACE: '15m',
+  })
+  t.equal(config.jwt.accessTokenTtlMs, 15 * MINUTE)
+  t.equal(config.refresh.tokenTtlMs, HOUR)
+  t.equal(config.refresh.sessionMaxAgeMs, 7 * DAY)
+  t.equal(config.jwt.leewayMs, 500)
+  t.equal(config.http.shutdownGraceMs, 15 * MINUTE)
+})
+
+t.test('durations that are not durations are refused, naming the variable', async (t) => {
+  for (const raw of ['-5', '1.5h', '15 minutes', 'abc', '15 m', 'm', '1w']) {
+    for (const variable of ['ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'SESSION_MAX_AGE', 'REFRESH_REUSE_INTERVAL', 'JWT_LEEWAY']) {
+      refuses(t, { [variable]: raw }, variable)
+    }
+  }
+})
+
+t.test('token lifetimes under a second are refused', async (t) => {
+  refuses(t, { ACCESS_TOKEN_TTL: '500ms' }, 'ACCESS_TOKEN_TTL')
+  refuses(t, { ACCESS_TOKEN_TTL: '0' }, 'ACCESS_TOKEN_TTL')
+  refuses(t, { REFRESH_TOKEN_TTL: '999ms' }, 'REFRESH_TOKEN_TTL')
+  refuses(t, { SESSION_MAX_AGE: '0' }, 'SESSION_MAX_AGE')
+  t.equal(loadConfig({ ACCESS_TOKEN_TTL: '1000ms' }).jwt.accessTokenTtlMs, 1000, 'one second is enough')
+})
+
+t.test('every bad value is a ConfigError naming its variable', async (t) => {
+  const bad: Env = {
+    ACCESS_TOKEN_TTL: 'soon',
+    REFRESH_TOKEN_TTL: 'a week',
+    SESSION_MAX_AGE: '-1d',
+    REFRESH_REUSE_INTERVAL: '10 seconds',
+    JWT_LEEWAY: '1.5s',
+    SHUTDOWN_GRACE: 'forever',
+    DENYLIST_SYNC_INTERVAL: 'fast',
+    PRUNE_INTERVAL: 'hourly',
+    PORT: 'http',
+    DATABASE_POOL_MAX: '0',
+    ARGON2_MEMORY_COST: '4',
+    ARGON2_TIME_COST: '0',
+    ARGON2_PARALLELISM: 'many',
+    REFRESH_ENABLED: 'maybe',
+    REFRESH_COOKIE: 'cookie',
+    MIGRATE_ON_START: 'later',
+    RATE_LIMIT_ENABLED: 'please',
+    RATE_LIMIT_LOGIN_IP: 'ten',
+    LOG_LEVEL: 'loud',
+    TRUST_PROXY: '1',
+    DATABASE_URL: 'mysql://db.example/keyturn',
+    REDIS_URL: 'http://cache.example',
+    AUTH_HEADER_TYPES: 'Bearer,"JWT"',
+  }
+  for (const [variable, value] of Object.entries(bad)) {
+    const error = refuses(t, { [variable]: value }, variable)
+    t.equal(error?.problems.length, 1, `${variable}=${value} is one problem`)
+  }
+  refuses(t, { PORT: '65536' }, 'PORT')
+  refuses(t, { ARGON2_MEMORY_COST: '4194305' }, 'ARGON2_MEMORY_COST')
+  refuses(t, { ARGON2_TIME_COST: '101' }, 'ARGON2_TIME_COST')
+  refuses(t, { ARGON2_MEMORY_COST: '64', ARGON2_PARALLELISM: '16' }, 'ARGON2_MEMORY_COST', 'ARGON2_PARALLELISM')
+  refuses(t, { AUTH_HEADER_TYPES: ' , ' }, 'AUTH_HEADER_TYPES')
+})
+
+t.test('several bad variables are reported at once', async (t) => {
+  const error = refuses(
+    t,
+    { ACCESS_TOKEN_TTL: 'soon', PORT: 'eighty', LOG_LEVEL: 'chatty', REDIS_URL: 'memcached://x', NODE_ENV: 'production' },
+    'ACCESS_TOKEN_TTL',
+    'PORT',
+    'LOG_LEVEL',
+    'REDIS_URL',
+    'JWT_SECRET',
+  )
+  t.equal(error?.problems.length, 5, 'one problem per variable, all in one error')
+})
+
+t.test('production needs a JWT_SECRET of at least 32 bytes', async (t) => {
+  refuses(t, { NODE_ENV: 'production' }, 'JWT_SECRET')
+  refuses(t, { NODE_ENV: 'production', JWT_SECRET: '' }, 'JWT_SECRET')
+  refuses(t, { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) }, 'JWT_SECRET')
+  refuses(t, { NODE_ENV: 'production', JWT_SECRET: 'changeme' }, 'JWT_SECRET')
+
+  const secret = 'k'.repeat(32)
+  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret })
+  t.equal(config.production, true)
+  t.equal(config.jwt.secret, secret)
+  t.equal(config.jwt.ephemeralSecret, false)
+
+  const multiByte = '€'.repeat(11) // 11 characters, 33 bytes
+  t.equal(loadConfig({ NODE_ENV: 'production', JWT_SECRET: multiByte }).jwt.secret, multiByte, 'bytes count, not characters')
+})
+
+t.test('development without JWT_SECRET signs with a random, per-process key', async (t) => {
+  for (const env of [{}, { NODE_ENV: 'development' }, { NODE_ENV: 'test', JWT_SECRET: '' }] as Env[]) {
+    const first = loadConfig(env)
+    const second = loadConfig(env)
+    t.equal(first.production, false)
+    t.equal(first.jwt.ephemeralSecret, true, `${JSON.stringify(env)}: ephemeral`)
+    t.ok(Buffer.byteLength(first.jwt.secret) >= 32, 'as long as production requires')
+    t.not(first.jwt.secret, second.jwt.secret, 'a new key on every start')
+  }
+  const given = loadConfig({ JWT_SECRET: 'short but given' })
+  t.equal(given.jwt.secret, 'short but given', 'development takes a short secret as it is')
+  t.equal(given.jwt.ephemeralSecret, false)
+})
+
+t.test('RATE_LIMIT_<BUCKET>_<KEY>', async (t) => {
+  const config = loadConfig({ RATE_LIMIT_LOGIN_USERNAME: '10/1m', RATE_LIMIT_REGISTER_IP: '5/1h' })
+  t.same(config.rateLimit.overrides, {
+    RATE_LIMIT_LOGIN_USERNAME: { max: 10, windowMs: MINUTE },
+    RATE_LIMIT_REGISTER_IP: { max: 5, windowMs: HOUR },
+  })
+  t.same(loadConfig({ RATE_LIMIT_LOGIN_IP: '3/30' }).rateLimit.overrides, { RATE_LIMIT_LOGIN_IP: { max: 3, windowMs: 30_000 } })
+  t.equal(loadConfig({ RATE_LIMIT_ENABLED: 'false' }).rateLimit.enabled, false, 'RATE_LIMIT_ENABLED is not a bucket')
+  t.same(loadConfig({ RATE_LIMIT_ENABLED: 'false' }).rateLimit.overrides, {})
+  for (const raw of ['10', 'x/1m', '0/1m', '10/soon', '10/1m/1h', '-1/1m', '1.5/1m', '/1m']) {
+    refuses(t, { RATE_LIMIT_LOGIN_USERNAME: raw }, 'RATE_LIMIT_LOGIN_USERNAME')
+  }
+})
+
+t.test('a rate-limit window of zero is refused', async (t) => {
+  refuses(t, { RATE_LIMIT_LOGIN_IP: '10/0' }, 'RATE_LIMIT_LOGIN_IP')
+  refuses(t, { RATE_LIMIT_LOGIN_IP: '10/0s' }, 'RATE_LIMIT_LOGIN_IP')
+})
+
+t.test('TRUST_PROXY', async (t) => {
+  t.equal(loadConfig({ TRUST_PROXY: 'true' }).http.trustProxy, true)
+  t.equal(loadConfig({ TRUST_PROXY: 'false' }).http.trustProxy, false)
+  t.equal(loadConfig({ TRUST_PROXY: 'TRUE' }).http.trustProxy, true)
+  t.same(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).http.trustProxy, ['10.0.0.0/8', '127.0.0.1'])
+  t.same(loadConfig({ TRUST_PROXY: '192.168.1.1' }).http.trustProxy, ['192.168.1.1'])
+  for (const hops of ['1', '2', '0']) {
+    const error = refuses(t, { TRUST_PROXY: hops }, 'TRUST_PROXY')
+    t.match(error?.message ?? '', /hop count/, 'says why')
+  }
+})
+
+t.test('DATABASE_URL must be a Postgres URL', async (t) => {
+  for (const url of ['postgres://u@127.0.0.1:5432/db', 'postgresql://u:p@db.example/keyturn?sslmode=require']) {
+    t.equal(loadConfig({ DATABASE_URL: url }).database.url, url)
+  }
+  for (const url of ['mysql://u@db/x', 'http://db.example', 'not a url', 'db.example:5432', 'sqlite:///tmp/x.db']) {
+    refuses(t, { DATABASE_URL: url }, 'DATABASE_URL')
+  }
+})
+
+t.test('REDIS_URL must be a Redis URL', async (t) => {
+  for (const url of ['redis://127.0.0.1:6379', 'rediss://user:pass@cache.example:6380/0']) {
+    t.equal(loadConfig({ REDIS_URL: url }).rateLimit.redisUrl, url)
+  }
+  for (const url of ['http://cache.example', 'memcached://x', 'localhost:6379', 'redis']) {
+    refuses(t, { REDIS_URL: url }, 'REDIS_URL')
+  }
+})
+
+t.test('LOG_LEVEL is one of pino levels', async (t) => {
+  for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) {
+    t.equal(loadConfig({ LOG_LEVEL: level }).logLevel, level)
+  }
+  for (const level of ['verbose', 'warning', 'loud', '30']) {
+    refuses(t, { LOG_LEVEL: level }, 'LOG_LEVEL')
+  }
+})
+
+t.test('AUTH_HEADER_TYPES takes a list', async (t) => {
+  t.same(loadConfig({ AUTH_HEADER_TYPES: 'Bearer,JWT' }).jwt.authHeaderTypes, ['Bearer', 'JWT'])
+  t.same(loadConfig({ AUTH_HEADER_TYPES: 'JWT' }).jwt.authHeaderTypes, ['JWT'])
+  t.same(loadConfig({ AUTH_HEADER_TYPES: ' Bearer , JWT ' }).jwt.authHeaderTypes, ['Bearer', 'JWT'])
+})
+
+t.test('durations that drive timers fit a Node timer', async (t) => {
+  // setTimeout/setInterval turn anything above 2^31-1 ms (~24.8 days) into 1 ms:
+  // such a value must be refused, not silently become "immediately".
+  const maxTimer = 2 ** 31 - 1
+  for (const variable of ['SHUTDOWN_GRACE', 'PRUNE_INTERVAL', 'DENYLIST_SYNC_INTERVAL']) {
+    let value: number | undefined
+    try {
+      const config = loadConfig({ [variable]: '30d' })
+      value = { SHUTDOWN_GRACE: config.http.shutdownGraceMs, PRUNE_INTERVAL: config.pruneIntervalMs, DENYLIST_SYNC_INTERVAL: config.denylistSyncIntervalMs }[variable]
+    } catch (error) {
+      t.type(error, ConfigError)
+      t.match((error as Error).message, variable, `${variable}=30d is refused by name`)
+      continue
+    }
+    t.ok(value !== undefined && value <= maxTimer, `${variable}=30d is accepted only as a value a timer can hold (got ${value})`)
+  }
+})
+
+t.test('the returned config is deeply frozen', async (t) => {
+  const config = loadConfig({ RATE_LIMIT_LOGIN_IP: '10/1m', TRUST_PROXY: '10.0.0.1,10.0.0.2', AUTH_HEADER_TYPES: 'Bearer,JWT' })
+  const objects: [string, unknown][] = [
+    ['config', config],
+    ['http', config.http],
+    ['http.trustProxy', config.http.trustProxy],
+    ['database', config.database],
+    ['jwt', config.jwt],
+    ['jwt.authHeaderTypes', config.jwt.authHeaderTypes],
+    ['refresh', config.refresh],
+    ['argon2', config.argon2],
+    ['rateLimit', config.rateLimit],
+    ['rateLimit.overrides', config.rateLimit.overrides],
+    ['rateLimit.overrides.RATE_LIMIT_LOGIN_IP', config.rateLimit.overrides.RATE_LIMIT_LOGIN_IP],
+  ]
+  for (const [name, value] of objects) t.ok(Object.isFrozen(value), `${name} is frozen`)
+
+  t.throws(() => {
+    ;(config.jwt as { secret: string }).secret = 'stolen'
+  }, TypeError)
+  t.throws(() => {
+    ;(config.jwt.authHeaderTypes as string[]).push('Token')
+  }, TypeError)
+  t.throws(() => {
+    ;(config.rateLimit.overrides.RATE_LIMIT_LOGIN_IP as { max: number }).max = 1e9
+  }, TypeError)
+  t.same(config.jwt.authHeaderTypes, ['Bearer', 'JWT'], 'unchanged')
+  t.equal(config.rateLimit.overrides.RATE_LIMIT_LOGIN_IP?.max, 10, 'unchanged')
+})
+
+t.test('loadConfig reads only the env it is given', async (t) => {
+  const config = loadConfig({ PORT: '4000', JWT_SECRET: 's'.repeat(40) })
+  t.equal(config.http.port, 4000)
+  t.equal(config.jwt.secret, 's'.repeat(40))
+  t.equal(config.http.host, '127.0.0.1', 'HOST defaults to loopback')
+  t.equal(loadConfig({ HOST: '0.0.0.0' }).http.host, '0.0.0.0')
+})
