@@ -168,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     rejectCommon: read('PASSWORD_REJECT_COMMON', parseBoolean, true),
     commonList: path.resolve(env.PASSWORD_COMMON_LIST?.trim() || defaultCommonPasswordList),
     rejectSimilar: read('PASSWORD_REJECT_SIMILAR', parseBoolean, true),
+    rejectNumeric: read('PASSWORD_REJECT_NUMERIC', parseBoolean, true),
   }
   if (passwordPolicy.minLength > passwordPolicy.maxLength) {
     problems.push('PASSWORD_MIN_LENGTH must not be larger than PASSWORD_MAX_LENGTH')

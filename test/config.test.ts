@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { ConfigError, loadConfig, type Env } from '../src/config.js'
@@ -306,4 +307,14 @@ t.test('loadConfig reads only the env it is given', async (t) => {
   t.equal(config.jwt.secret, 's'.repeat(40))
   t.equal(config.http.host, '127.0.0.1', 'HOST defaults to loopback')
   t.equal(loadConfig({ HOST: '0.0.0.0' }).http.host, '0.0.0.0')
+})
+
+t.test("the README's configuration table names every variable the service reads", async (t) => {
+  const root = path.resolve(import.meta.dirname, '..')
+  const source = await readFile(path.join(root, 'src/config.ts'), 'utf8')
+  const readme = await readFile(path.join(root, 'README.md'), 'utf8')
+  const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Running on a Postgres server'))
+  const variables = new Set([...source.matchAll(/read\('([A-Z0-9_]+)'|env\.([A-Z0-9_]+)/g)].map((match) => (match[1] ?? match[2])!))
+  t.ok(variables.size > 30, 'found the variables')
+  for (const variable of variables) t.ok(table.includes(`\`${variable}\``), variable)
 })

@@ -59,6 +59,7 @@ t.test('the password policy names the rule a new password breaks', async (t) => 
     ['short', 'password_too_short'],
     ['x'.repeat(257), 'password_too_long'],
     ['password123', 'password_too_common'],
+    ['20261122734', 'password_entirely_numeric'],
     [user.username.toUpperCase(), 'password_too_similar'],
     [`${user.username}@example.com`, 'password_too_similar'],
   ] as const) {

@@ -10,6 +10,8 @@ export interface PasswordPolicy {
   commonList: string
   /** Refuse a password equal to the username, the email, or the email's local part. */
   rejectSimilar: boolean
+  /** Refuse a password of digits only, as Django's NumericPasswordValidator does. */
+  rejectNumeric: boolean
 }
 
 const commonLists = new Map<string, Set<string>>()
@@ -29,7 +31,7 @@ function commonPasswords(file: string): Set<string> {
 /**
  * Refuses a new password that breaks a rule, with a 400 naming the field and
  * the rule (password_too_short, password_too_long, password_too_common,
- * password_too_similar). Applies to new passwords only, never to logins.
+ * password_too_similar, password_entirely_numeric). Applies to new passwords only, never to logins.
  */
 export function assertAcceptablePassword(
   policy: PasswordPolicy,
@@ -51,6 +53,9 @@ export function assertAcceptablePassword(
     if (similar.includes(lowered)) {
       throw fieldProblem(field, 'password_too_similar', 'must not be the username or the email address')
     }
+  }
+  if (policy.rejectNumeric && /^\d+$/.test(password)) {
+    throw fieldProblem(field, 'password_entirely_numeric', 'must not be entirely numeric')
   }
   if (policy.rejectCommon && commonPasswords(policy.commonList).has(lowered.trim())) {
     throw fieldProblem(field, 'password_too_common', 'is one of the most common passwords')
