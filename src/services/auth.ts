@@ -1,12 +1,10 @@
-import { claimLoginNames } from '../db/login-names.js'
 import { inTransaction } from '../db/transaction.js'
-import { findUserByLoginName, insertUser, updateActiveUser, upgradePasswordHash } from '../db/users.js'
+import { findUserByLoginName, updateActiveUser, upgradePasswordHash } from '../db/users.js'
 import { problem } from '../errors.js'
 import type { AccessClaims } from '../tokens/access-token.js'
 import type { ClientInfo, ServiceDeps } from './deps.js'
-import { normalizeEmail, normalizeUsername } from './normalize.js'
+import { createAccount } from './create-user.js'
 import { checkPassword } from './password-check.js'
-import { assertAcceptablePassword } from './password-policy.js'
 import { endSessions } from './revoke.js'
 import { startSession } from './session-tokens.js'
 import { toUser, type TokenResponse, type User } from './views.js'
@@ -31,26 +29,12 @@ export interface SignedIn {
 
 export type LogoutScope = 'session' | 'others' | 'all'
 
-export async function register(deps: ServiceDeps, input: RegisterInput, client: ClientInfo): Promise<SignedIn> {
-  const username = normalizeUsername(input.username)
-  const email = normalizeEmail(input.email)
-  assertAcceptablePassword(deps.config.passwordPolicy, input.password, { username, email }, 'password')
-  const passwordHash = await deps.passwords.hash(input.password)
-  return inTransaction(deps.db, async (trx) => {
-    const now = new Date(deps.clock.now())
-    const user = await insertUser(trx, {
-      username,
-      email,
-      password: passwordHash,
-      first_name: input.first_name ?? '',
-      last_name: input.last_name ?? '',
-      created_at: now,
-      last_login_at: now,
-    })
-    const taken = await claimLoginNames(trx, user.id, { username, email })
-    if (taken) throw problem(taken === 'username' ? 'username_taken' : 'email_taken')
-    return { user: toUser(user), tokens: await startSession(trx, deps, user, client) }
-  })
+export function register(deps: ServiceDeps, input: RegisterInput, client: ClientInfo): Promise<SignedIn> {
+  const accountDeps = { db: deps.db, passwords: deps.passwords, policy: deps.config.passwordPolicy, now: new Date(deps.clock.now()) }
+  return createAccount(accountDeps, input, { signedIn: true }, async (trx, user) => ({
+    user: toUser(user),
+    tokens: await startSession(trx, deps, user, client),
+  }))
 }
 
 export async function login(deps: ServiceDeps, input: LoginInput, client: ClientInfo): Promise<SignedIn> {

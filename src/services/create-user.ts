@@ -2,7 +2,8 @@ import { fullFormats } from 'ajv-formats/dist/formats.js'
 import type { PasswordHasher } from '../crypto/passwords.js'
 import type { Db } from '../db/create-db.js'
 import { claimLoginNames } from '../db/login-names.js'
-import { inTransaction } from '../db/transaction.js'
+import type { UserRow } from '../db/schema.js'
+import { inTransaction, type Trx } from '../db/transaction.js'
 import { insertUser } from '../db/users.js'
 import { fieldProblem, problem } from '../errors.js'
 import { normalizeEmail, normalizeUsername } from './normalize.js'
@@ -61,16 +62,22 @@ function assertValidInput(input: CreateUserInput, username: string): void {
 }
 
 /**
- * Creates an account as registration does (same checks, same hashing, the
- * user and its login names in one transaction) but without signing it in:
- * for `keyturn create-user`, Django's createsuperuser.
+ * The account part of every way in (registration, `keyturn create-user`): the
+ * same checks and hashing, then the user and its login names in one
+ * transaction, in which `andThen` runs too (registration starts a session there).
  */
-export async function createUser(deps: CreateUserDeps, input: CreateUserInput): Promise<User> {
+export async function createAccount<T>(
+  deps: CreateUserDeps,
+  input: CreateUserInput,
+  options: { signedIn: boolean },
+  andThen: (trx: Trx, user: UserRow) => Promise<T>,
+): Promise<T> {
   const username = normalizeUsername(input.username)
   assertValidInput(input, username)
   const email = normalizeEmail(input.email)
   assertAcceptablePassword(deps.policy, input.password, { username, email }, 'password')
   const passwordHash = await deps.passwords.hash(input.password)
+  const now = deps.now ?? new Date()
   return inTransaction(deps.db, async (trx) => {
     const user = await insertUser(trx, {
       username,
@@ -79,11 +86,16 @@ export async function createUser(deps: CreateUserDeps, input: CreateUserInput): 
       first_name: input.first_name ?? '',
       last_name: input.last_name ?? '',
       is_staff: input.is_staff ?? false,
-      created_at: deps.now ?? new Date(),
-      last_login_at: null,
+      created_at: now,
+      last_login_at: options.signedIn ? now : null,
     })
     const taken = await claimLoginNames(trx, user.id, { username, email })
     if (taken) throw problem(taken === 'username' ? 'username_taken' : 'email_taken')
-    return toUser(user)
+    return andThen(trx, user)
   })
+}
+
+/** An account made without signing in: `keyturn create-user`, Django's createsuperuser. */
+export function createUser(deps: CreateUserDeps, input: CreateUserInput): Promise<User> {
+  return createAccount(deps, input, { signedIn: false }, async (_trx, user) => toUser(user))
 }
