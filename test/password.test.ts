@@ -60,6 +60,7 @@ t.test('the password policy names the rule a new password breaks', async (t) => 
     ['x'.repeat(257), 'password_too_long'],
     ['password123', 'password_too_common'],
     ['20261122734', 'password_entirely_numeric'],
+    ['\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669', 'password_entirely_numeric'],
     [user.username.toUpperCase(), 'password_too_similar'],
     [`${user.username}@example.com`, 'password_too_similar'],
   ] as const) {

@@ -54,7 +54,8 @@ export function assertAcceptablePassword(
       throw fieldProblem(field, 'password_too_similar', 'must not be the username or the email address')
     }
   }
-  if (policy.rejectNumeric && /^\d+$/.test(password)) {
+  // Any script's digits, as Python's str.isdigit() in Django's validator.
+  if (policy.rejectNumeric && /^\p{Nd}+$/u.test(password)) {
     throw fieldProblem(field, 'password_entirely_numeric', 'must not be entirely numeric')
   }
   if (policy.rejectCommon && commonPasswords(policy.commonList).has(lowered.trim())) {
