@@ -157,6 +157,16 @@ t.test('an account gets at most PASSWORD_RESET_MAX_PER_HOUR reset mails an hour'
   t.equal(smtp.received.length, 2)
 })
 
+t.test('the hourly cap holds when the requests arrive at once', async (t) => {
+  const smtp = await smtpSink(t)
+  const app = await build(t, { env: { MAIL_TRANSPORT: 'smtp', SMTP_URL: smtp.url, PASSWORD_RESET_MAX_PER_HOUR: '2' } })
+  const user = await signUp(app)
+  const answers = await Promise.all(Array.from({ length: 8 }, () => askReset(app, `${user.username}@example.com`)))
+  t.same(answers.map((res) => res.statusCode), Array(8).fill(202))
+  await app.app.close()
+  t.equal(smtp.received.length, 2, 'two mails, however the background work interleaves')
+})
+
 t.test('MAIL_TRANSPORT=log writes the message, link included, to the log', async (t) => {
   const lines: string[] = []
   const logger = createLogger('info', new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) }))

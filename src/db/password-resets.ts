@@ -1,21 +1,25 @@
 import type { Executor, Trx } from './transaction.js'
 
-export async function insertPasswordReset(
-  db: Executor,
+/**
+ * Stores a reset unless the user already has `cap.count` made since `cap.since`.
+ * Locks the user's row first, so concurrent requests for one account (from
+ * any instance) count one after another: the cap cannot be raced past.
+ */
+export async function insertPasswordResetWithinCap(
+  trx: Trx,
   reset: { token_hash: string; user_id: number; created_at: Date; expires_at: Date },
-): Promise<void> {
-  await db.insertInto('password_reset_tokens').values(reset).execute()
-}
-
-/** How many resets were asked for a user since `since`: the cap on mails per account. */
-export async function countRecentPasswordResets(db: Executor, userId: number, since: Date): Promise<number> {
-  const row = await db
+  cap: { since: Date; count: number },
+): Promise<boolean> {
+  await trx.selectFrom('users').select('id').where('id', '=', reset.user_id).forUpdate().execute()
+  const row = await trx
     .selectFrom('password_reset_tokens')
     .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where('user_id', '=', userId)
-    .where('created_at', '>', since)
+    .where('user_id', '=', reset.user_id)
+    .where('created_at', '>', cap.since)
     .executeTakeFirstOrThrow()
-  return Number(row.count)
+  if (Number(row.count) >= cap.count) return false
+  await trx.insertInto('password_reset_tokens').values(reset).execute()
+  return true
 }
 
 /** The live reset a token names, with what a new password is checked against. */

@@ -1,10 +1,9 @@
 import { foldLoginName } from '../db/login-names.js'
 import {
   consumePasswordReset,
-  countRecentPasswordResets,
   deletePasswordResets,
   findPasswordReset,
-  insertPasswordReset,
+  insertPasswordResetWithinCap,
 } from '../db/password-resets.js'
 import { inTransaction } from '../db/transaction.js'
 import { findUserByLoginName, setPasswordHash } from '../db/users.js'
@@ -29,16 +28,11 @@ async function mailResetLink(deps: ServiceDeps, email: string): Promise<void> {
   if (!user?.is_active || !user.email || foldLoginName(user.email) !== foldLoginName(email)) return
   const now = deps.clock.now()
   const { ttlMs, maxPerHour, urlTemplate } = deps.config.passwordReset
-  // A cap per account keeps anyone from flooding an inbox; past it, requests are answered alike and send nothing.
-  if ((await countRecentPasswordResets(deps.db, user.id, new Date(now - 3_600_000))) >= maxPerHour) return
-
   const token = generateOpaqueToken()
-  await insertPasswordReset(deps.db, {
-    token_hash: hashOpaqueToken(token),
-    user_id: user.id,
-    created_at: new Date(now),
-    expires_at: new Date(now + ttlMs),
-  })
+  const reset = { token_hash: hashOpaqueToken(token), user_id: user.id, created_at: new Date(now), expires_at: new Date(now + ttlMs) }
+  // A cap per account keeps anyone from flooding an inbox; past it, requests are answered alike and send nothing.
+  const cap = { since: new Date(now - 3_600_000), count: maxPerHour }
+  if (!(await inTransaction(deps.db, (trx) => insertPasswordResetWithinCap(trx, reset, cap)))) return
   const link = urlTemplate.replace('{token}', encodeURIComponent(token))
   const minutes = Math.round(ttlMs / 60_000)
   await deps.mailer.send({
