@@ -78,7 +78,8 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     signedOutAt = Date.now()
     failures = 0
     timer.cancel()
-    if (source === 'this-tab') store?.set(null)
+    // Also when told by another tab: a sessionStorage copy is this tab's alone.
+    store?.set(null)
     if (previous) emit(error ? { type: 'signed-out', reason, source, error } : { type: 'signed-out', reason, source })
     if (source === 'this-tab' && previous) await channel.publish({ kind: 'signed-out', id: messageId(), reason, at: signedOutAt })
   }
