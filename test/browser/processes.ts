@@ -5,7 +5,6 @@ import { randomBytes } from 'node:crypto'
 import net from 'node:net'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { onExit } from 'signal-exit'
 import type { Test } from 'tap'
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
@@ -31,9 +30,14 @@ export interface Child {
   running(): boolean
 }
 
-/** Spawns `node <args>` from the repo root with only this environment (plus PATH and HOME); killed at teardown. */
+const exitWithParent = fileURLToPath(new URL('./exit-with-parent.mjs', import.meta.url))
+
+/**
+ * Spawns `node <args>` from the repo root with only this environment (plus
+ * PATH and HOME); stopped at teardown, and by itself if this process dies.
+ */
 export function spawnNode(t: Test, args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, args, {
+  const child = spawn(process.execPath, ['--import', exitWithParent, ...args], {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -42,7 +46,7 @@ export function spawnNode(t: Test, args: string[], env: Record<string, string>):
       _TAPJS_PROCESSINFO_COVERAGE_: '0',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   })
   let stdout = ''
   let stderr = ''
@@ -61,9 +65,6 @@ export function spawnNode(t: Test, args: string[], env: Record<string, string>):
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const running = () => child.exitCode === null && child.signalCode === null
-  // A test file that dies (tap's timeout signal) skips its teardowns: its children go with it.
-  const removeExitHook = onExit(() => void (running() && child.kill('SIGKILL')))
-  void exited.then(() => removeExitHook())
   t.teardown(async () => {
     if (!running()) return
     child.kill('SIGTERM')
