@@ -1,12 +1,14 @@
 import { createKeyturnApi, type SignedIn } from './api.js'
 import { AuthError, errorFrom, networkError } from './errors.js'
+import { createHandover } from './handover.js'
+import { createListeners } from './listeners.js'
 import { createRefreshLock } from './refresh-lock.js'
 import { createRefreshTimer, refreshDueAt, retryDelayMs } from './refresh-timer.js'
 import { createRefreshTokenStore } from './refresh-token-store.js'
 import { createSessionFetch } from './session-fetch.js'
-import { joinTabs } from './tab-presence.js'
 import { createTabChannel, messageId, type SharedSession, type TabMessage } from './tab-channel.js'
-import type { AuthClient, AuthClientOptions, AuthEvent, AuthListener, EventSource, LogoutScope, SignOutReason, TokenResponse, User } from './types.js'
+import { joinTabs } from './tab-presence.js'
+import type { AuthClient, AuthClientOptions, EventSource, LogoutScope, SignOutReason, TokenResponse, User } from './types.js'
 
 /**
  * A client for one keyturn. Every tab of the origin that creates one for the
@@ -26,7 +28,8 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   const channel = createTabChannel(name)
   const presence = joinTabs(`${name}:tabs`)
   const tabId = messageId()
-  const listeners = new Set<AuthListener>()
+  const handover = createHandover(channel, presence, tabId, options.handoverTimeout ?? 300)
+  const listeners = createListeners()
   const timer = createRefreshTimer(() => void onTimer())
 
   let session: SharedSession | null = null
@@ -34,22 +37,9 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   let signedOutAt = 0
   let failures = 0
   let inflight: Promise<SharedSession | null> | undefined
-  let handedOver: (() => void) | undefined
   let closed = false
 
   const canRefresh = () => mode === 'cookie' || Boolean(store?.get())
-
-  function emit(event: AuthEvent): void {
-    for (const listener of [...listeners]) {
-      try {
-        listener(event)
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error
-        })
-      }
-    }
-  }
 
   function sessionFrom(tokens: TokenResponse, user: User | null): SharedSession {
     const now = Date.now()
@@ -65,7 +55,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     if (store && next.refreshToken !== undefined) store.set(next.refreshToken)
     failures = 0
     timer.at(canRefresh() ? refreshDueAt(next.expiresAt, next.lifetimeMs, marginMs) : next.expiresAt)
-    emit(event === 'signed-in' || !wasSignedIn ? { type: 'signed-in', user: next.user, source } : { type: 'refreshed', source })
+    listeners.emit(event === 'signed-in' || !wasSignedIn ? { type: 'signed-in', user: next.user, source } : { type: 'refreshed', source })
   }
 
   async function share(next: SharedSession, event: 'signed-in' | 'refreshed'): Promise<void> {
@@ -80,7 +70,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     timer.cancel()
     // Also when told by another tab: a sessionStorage copy is this tab's alone.
     store?.set(null)
-    if (previous) emit(error ? { type: 'signed-out', reason, source, error } : { type: 'signed-out', reason, source })
+    if (previous) listeners.emit(error ? { type: 'signed-out', reason, source, error } : { type: 'signed-out', reason, source })
     if (source === 'this-tab' && previous) await channel.publish({ kind: 'signed-out', id: messageId(), reason, at: signedOutAt })
   }
 
@@ -129,37 +119,22 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     if (closed) return
     if (message.kind === 'hello') {
       if (session) {
-        const handover = { ...session, ...(store ? { refreshToken: store.get() } : {}) }
-        void channel.publish({ kind: 'session', id: messageId(), event: 'signed-in', session: handover, to: message.from })
+        const current = { ...session, ...(store ? { refreshToken: store.get() } : {}) }
+        void channel.publish({ kind: 'session', id: messageId(), event: 'signed-in', session: current, to: message.from })
       }
     } else if (message.kind === 'session') {
       const next = message.session
       if (message.to !== undefined && message.to !== tabId) return
       if (next.issuedAt < signedOutAt || (session && (next.issuedAt < session.issuedAt || next.accessToken === session.accessToken))) return
       adopt(next, message.event, 'other-tab')
-      handedOver?.()
+      handover.received()
     } else if (message.kind === 'signed-out') {
       if (session && session.issuedAt <= message.at) void signOut(message.reason, 'other-tab')
     }
   })
 
-  /** A new tab asks the others for the session; resolves true when one hands it over. */
-  async function askOtherTabs(): Promise<boolean> {
-    if (!channel.connected || !(await presence.othersPresent())) return false
-    return new Promise<boolean>((resolve) => {
-      const timeout = setTimeout(() => finish(false), options.handoverTimeout ?? 300)
-      const finish = (handed: boolean) => {
-        clearTimeout(timeout)
-        handedOver = undefined
-        resolve(handed)
-      }
-      handedOver = () => finish(true)
-      void channel.publish({ kind: 'hello', id: messageId(), from: tabId })
-    })
-  }
-
   const ready = (async () => {
-    if (await askOtherTabs()) return
+    if (await handover.ask()) return
     if (closed || options.restore === false || !canRefresh()) return
     try {
       if (await renew(null)) await loadUser()
@@ -217,10 +192,13 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ scope }),
     })
-    // 401: the session had already ended; this tab and the others still sign out.
-    const ended = response.ok || response.status === 401
-    if (ended && scope !== 'others') await signOut('logout', 'this-tab')
-    if (!response.ok && !(ended && scope !== 'others')) throw await errorFrom(response)
+    if (scope === 'others') {
+      if (!response.ok) throw await errorFrom(response)
+      return
+    }
+    // A 401 means the session had already ended: this tab and the others sign out all the same.
+    if (!response.ok && response.status !== 401) throw await errorFrom(response)
+    await signOut('logout', 'this-tab')
   }
 
   return {
@@ -246,17 +224,14 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       await ready
       return sessionFetch(input, init)
     },
-    onChange(listener) {
-      listeners.add(listener)
-      return () => void listeners.delete(listener)
-    },
+    onChange: (listener) => listeners.add(listener),
     close() {
       closed = true
       timer.close()
       channel.close()
       presence.close()
       listeners.clear()
-      handedOver?.()
+      handover.received()
     },
   }
 }
