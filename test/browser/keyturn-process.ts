@@ -27,6 +27,8 @@ export interface Keyturn {
   settled(): Promise<void>
   /** POST /v1/auth/refresh requests answered so far (call settled() first). */
   refreshes(): LoggedRequest[]
+  /** Resolves once the answered POST /v1/auth/refresh requests after the first `after` number `count`. */
+  untilRefreshes(after: number, count: number, ms?: number): Promise<LoggedRequest[]>
 }
 
 /** What every browser test's keyturn gets: cheap hashing, request logs, no rate limits. */
@@ -54,6 +56,7 @@ export async function startKeyturn(t: Test, env: Record<string, string> = {}): P
   const byId = new Map<string, LoggedRequest>()
   const requests: LoggedRequest[] = []
   const markers = new Map<string, () => void>()
+  const answered = new Set<() => void>()
   child.onLine((line) => {
     let record: { reqId?: string; req?: { method: string; path: string }; res?: { statusCode: number } }
     try {
@@ -71,8 +74,12 @@ export async function startKeyturn(t: Test, env: Record<string, string> = {}): P
       if (!request) return
       request.status = record.res.statusCode
       markers.get(request.path)?.()
+      for (const check of [...answered]) check()
     }
   })
+
+  const refreshes = () =>
+    requests.filter((request) => request.method === 'POST' && request.path === '/v1/auth/refresh' && request.status !== undefined)
 
   await waitForLine(child, (line) => line.includes('Server listening at'), `keyturn on port ${port}`)
   const health = await fetch(`${url}/healthz`)
@@ -89,7 +96,24 @@ export async function startKeyturn(t: Test, env: Record<string, string> = {}): P
       await logged
       markers.delete(marker)
     },
-    refreshes: () => requests.filter((request) => request.method === 'POST' && request.path === '/v1/auth/refresh' && request.status !== undefined),
+    refreshes,
+    untilRefreshes(after, count, ms = 30_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          answered.delete(check)
+          reject(new Error(`keyturn answered ${refreshes().length - after} refreshes, not ${count}, within ${ms} ms`))
+        }, ms)
+        const check = () => {
+          const since = refreshes().slice(after)
+          if (since.length < count) return
+          clearTimeout(timer)
+          answered.delete(check)
+          resolve(since)
+        }
+        answered.add(check)
+        check()
+      })
+    },
   }
 }
 

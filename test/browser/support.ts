@@ -1,14 +1,17 @@
 // The browser tests' world: Debian's Chromium driven by playwright-core, the
 // example page served by its own server, keyturn as a real process.
-import { spawnSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { chromium, type Browser } from 'playwright-core'
 import type { Test } from 'tap'
 import { freePort, repoRoot, spawnNode, waitForLine } from './processes.js'
 
 export { startKeyturn, type Keyturn, type LoggedRequest } from './keyturn-process.js'
 export { freePort, freePorts } from './processes.js'
+
+const run = promisify(execFile)
 
 export const chromiumPath = '/usr/bin/chromium'
 /** A host name Chromium resolves to 127.0.0.1: a page there is on another site than 127.0.0.1's pages. */
@@ -40,14 +43,16 @@ export async function launchChromium(t: Test): Promise<Browser> {
 }
 
 /** Builds packages/browser into its dist/, which the example page loads: the tests run today's source. */
-export function buildBrowserPackage(): void {
+export async function buildBrowserPackage(): Promise<void> {
   const tsc = path.join(repoRoot, 'node_modules', '.bin', 'tsc')
   // tap's processinfo puts its loaders into every child's NODE_OPTIONS, and
   // they cannot load the compiler's ESM entry: the shell drops them first.
-  const result = spawnSync('sh', ['-c', 'unset NODE_OPTIONS; exec "$0" "$@"', tsc, '-p', path.join(repoRoot, 'packages', 'browser', 'tsconfig.json')], {
-    encoding: 'utf8',
-  })
-  if (result.status !== 0) throw new Error(`building @keyturn/browser failed:\n${result.stdout}${result.stderr}`)
+  const { stdout, stderr } = await run('sh', ['-c', 'unset NODE_OPTIONS; exec "$0" "$@"', tsc, '-p', path.join(repoRoot, 'packages', 'browser', 'tsconfig.json')]).catch(
+    (error: { stdout?: string; stderr?: string }) => {
+      throw new Error(`building @keyturn/browser failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`)
+    },
+  )
+  if (stdout || stderr) throw new Error(`building @keyturn/browser printed:\n${stdout}${stderr}`)
 }
 
 export interface PageServer {
