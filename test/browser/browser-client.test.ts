@@ -34,6 +34,10 @@ interface Site {
   skip: string | false
 }
 
+// About a minute on a quiet machine; on a busy one two embedded databases
+// starting (initdb and migrations in WebAssembly) take that alone.
+t.setTimeout(180_000)
+
 const [pagePort, bodyProxyPort, cookieProxyPort, attackerPort] = await freePorts(4)
 const pageOrigin = `http://127.0.0.1:${pagePort}`
 const bodyProxyOrigin = `http://127.0.0.1:${bodyProxyPort}`
