@@ -9,7 +9,7 @@ import { createPasswordHasher } from './crypto/passwords.js'
 import type { Db } from './db/create-db.js'
 import { createAuthenticate } from './http/authenticate.js'
 import { configureBodyParsing } from './http/body-parsing.js'
-import { createHandlers } from './http/handlers.js'
+import { createHandlers } from './http/handlers/index.js'
 import { registerProblemHandlers, sendProblem, toProblem } from './http/problems.js'
 import { assertKnownOverrides } from './http/rate-limits.js'
 import { createRefreshCookie } from './http/refresh-cookie.js'
@@ -24,6 +24,7 @@ import { prune } from './services/prune.js'
 import { UserCache } from './services/user-cache.js'
 import { createAccessTokens, requiredClaims } from './tokens/access-token.js'
 import { Denylist } from './tokens/denylist.js'
+import { signingSecret } from './tokens/signing-secret.js'
 import { createSuccessorSeal } from './tokens/successor-seal.js'
 
 export interface AppOptions {
@@ -42,7 +43,7 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
 
   const app = Fastify({
     loggerInstance: logger ?? createLogger(config.logLevel),
-    trustProxy: config.http.trustProxy,
+    trustProxy: trustProxyOption(config.http.trustProxy),
     bodyLimit: BODY_LIMIT,
     // Errors raised before routing (an undecodable URL) are problem+json too.
     frameworkErrors: (error, _request, reply) => void sendProblem(reply, toProblem(error)),
@@ -63,8 +64,9 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
     done()
   })
 
+  const { secret } = signingSecret(config)
   await app.register(fastifyJwt, {
-    secret: config.jwt.secret,
+    secret,
     sign: { algorithm: 'HS256' },
     verify: {
       algorithms: ['HS256'],
@@ -100,11 +102,11 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
     accessTokens: createAccessTokens({ config, clock, codec: app.jwt }),
     denylist,
     users: new UserCache(config.userCacheTtlMs, clock),
-    successorSeal: createSuccessorSeal(config.jwt.secret),
+    successorSeal: createSuccessorSeal(secret),
     mailer: createMailer(config.mail, app.log),
     background: new BackgroundTasks((error, task) => app.log.error({ err: error }, `${task} failed`)),
   }
-  registerOperations(app, spec.operations, createHandlers(deps, spec.text, createRefreshCookie(config.refresh.cookie)), {
+  registerOperations(app, spec.operations, createHandlers({ deps, specText: spec.text, refreshCookie: createRefreshCookie(config.refresh.cookie) }), {
     config,
     authenticate: createAuthenticate({ ...deps, headerTypes: config.jwt.authHeaderTypes }),
   })
@@ -127,6 +129,14 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
     redis?.disconnect()
   })
   return app
+}
+
+/**
+ * TRUST_PROXY as Fastify takes it. A hop count becomes a function trusting
+ * that many hops nearest the socket: Fastify's own number option trusts none.
+ */
+function trustProxyOption(value: Config['http']['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address, hop) => hop < value : value
 }
 
 /**

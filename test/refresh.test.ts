@@ -1,14 +1,6 @@
 import t from 'tap'
 import { prune } from '../src/services/prune.js'
-import { bearer, build, signIn, signUp, TestClock, type TestApp } from './helper.js'
-
-function refresh(app: TestApp, refreshToken: string) {
-  return app.call({ method: 'POST', url: '/v1/auth/refresh', payload: { refresh_token: refreshToken } })
-}
-
-function me(app: TestApp, accessToken: string) {
-  return app.call({ method: 'GET', url: '/v1/auth/me', headers: bearer(accessToken) })
-}
+import { bearer, build, me, refresh, signIn, signUp, type TestApp, TestClock } from './helper.js'
 
 async function tokenRows(app: TestApp, accessToken: string) {
   const sid = JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()).sid

@@ -29,6 +29,8 @@ export class Denylist {
   #sweptAt = 0
   #timer: NodeJS.Timeout | undefined
   #stopped = false
+  /** Why the last sync failed, for the log of requests refused meanwhile. */
+  #lastSyncError: unknown
   readonly #maxStalenessMs: number
 
   constructor(
@@ -63,7 +65,11 @@ export class Denylist {
   assertFresh(): void {
     // Measured on the monotonic clock: staleness is about the sync loop, not about token time.
     if (performance.now() - this.#syncedAt > this.#maxStalenessMs) {
-      throw problem('unavailable', { detail: 'Revocations cannot be checked right now.', headers: { 'retry-after': '1' } })
+      throw problem('unavailable', {
+        detail: 'Revocations cannot be checked right now: the denylist has not synced recently.',
+        headers: { 'retry-after': '1' },
+        cause: this.#lastSyncError,
+      })
     }
   }
 
@@ -84,6 +90,7 @@ export class Denylist {
       if (batch.length < BATCH) break
     }
     this.#syncedAt = performance.now()
+    this.#lastSyncError = undefined
     this.#sweep()
   }
 
@@ -91,7 +98,10 @@ export class Denylist {
     if (this.#stopped) return
     this.#timer = setTimeout(() => {
       this.sync()
-        .catch((error) => this.options.onSyncError?.(error))
+        .catch((error) => {
+          this.#lastSyncError = error
+          this.options.onSyncError?.(error)
+        })
         .finally(() => this.#schedule())
     }, this.options.syncIntervalMs)
     this.#timer.unref()
