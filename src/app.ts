@@ -8,6 +8,7 @@ import type { Config } from './config.js'
 import { createPasswordHasher } from './crypto/passwords.js'
 import type { Db } from './db/create-db.js'
 import { createAuthenticate } from './http/authenticate.js'
+import { createFeedAuthenticate } from './http/feed-authenticate.js'
 import { configureBodyParsing } from './http/body-parsing.js'
 import { createHandlers } from './http/handlers/index.js'
 import { registerProblemHandlers, sendProblem, toProblem } from './http/problems.js'
@@ -92,6 +93,7 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
   const denylist = new Denylist(db, clock, {
     syncIntervalMs: config.denylistSyncIntervalMs,
     onSyncError: (error) => app.log.warn({ err: error }, 'denylist sync failed'),
+    onListenError: (error) => app.log.warn({ err: error }, 'listening for revocations failed; polling every DENYLIST_SYNC_INTERVAL meanwhile'),
   })
   await denylist.start()
   const deps: ServiceDeps = {
@@ -108,7 +110,10 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
   }
   registerOperations(app, spec.operations, createHandlers({ deps, specText: spec.text, refreshCookie: createRefreshCookie(config.refresh.cookie) }), {
     config,
-    authenticate: createAuthenticate({ ...deps, headerTypes: config.jwt.authHeaderTypes }),
+    security: {
+      bearerAuth: createAuthenticate({ ...deps, headerTypes: config.jwt.authHeaderTypes }),
+      revocationFeed: createFeedAuthenticate(config.revocationFeed.tokens),
+    },
   })
 
   const pruneTimer =
@@ -120,11 +125,11 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
           )
         }, config.pruneIntervalMs).unref()
       : undefined
-  drainOnClose(app)
+  drainOnClose(app, denylist)
   app.addHook('onClose', async () => {
     await deps.background.settled()
     deps.mailer.close()
-    denylist.stop()
+    await denylist.stop()
     clearInterval(pruneTimer)
     redis?.disconnect()
   })
@@ -145,9 +150,11 @@ function trustProxyOption(value: Config['http']['trustProxy']): boolean | string
  * its response, and would then hold server.close() open until the client
  * hangs up. While closing, such connections are closed as soon as they idle.
  */
-function drainOnClose(app: FastifyInstance): void {
+function drainOnClose(app: FastifyInstance, denylist: Denylist): void {
   let sweeper: NodeJS.Timeout | undefined
   app.addHook('preClose', (done) => {
+    // Long polls of the revocation feed would hold the drain for their whole wait.
+    denylist.stopWaiting()
     sweeper = setInterval(() => app.server.closeIdleConnections(), 50)
     done()
   })

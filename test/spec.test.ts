@@ -49,16 +49,18 @@ t.test('a route openapi.yaml does not describe cannot be registered', async (t) 
 t.test('an operation without a handler, or a handler without an operation, stops the start', async (t) => {
   const config = loadConfig(testEnv)
   const authenticate = async () => {}
+  const schemes = Object.keys((spec.document.components as { securitySchemes: object }).securitySchemes)
+  const security = Object.fromEntries(schemes.map((scheme) => [scheme, authenticate]))
   const handler = async () => ({})
   const handlers = Object.fromEntries(spec.operations.map((operation) => [operation.operationId, handler]))
   const { getMe, ...missingOne } = handlers
   t.ok(getMe)
   t.throws(
-    () => registerOperations(Fastify(), spec.operations, missingOne, { config, authenticate }),
+    () => registerOperations(Fastify(), spec.operations, missingOne, { config, security }),
     /no handler for \[getMe\]/,
   )
   t.throws(
-    () => registerOperations(Fastify(), spec.operations, { ...handlers, deleteEverything: handler }, { config, authenticate }),
+    () => registerOperations(Fastify(), spec.operations, { ...handlers, deleteEverything: handler }, { config, security }),
     /not in the spec \[deleteEverything\]/,
   )
 })

@@ -1,4 +1,5 @@
 import { databaseVariables } from './sections/database.js'
+import { feedVariables } from './sections/feed.js'
 import { limitVariables } from './sections/limits.js'
 import { mailVariables } from './sections/mail.js'
 import { passwordVariables } from './sections/passwords.js'
@@ -14,6 +15,7 @@ export const configTable = {
   ...serverVariables,
   ...databaseVariables,
   ...tokenVariables,
+  ...feedVariables,
   ...passwordVariables,
   ...mailVariables,
   ...limitVariables,

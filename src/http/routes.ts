@@ -14,7 +14,11 @@ export function registerOperations(
   app: FastifyInstance,
   operations: Operation[],
   handlers: Record<string, Handler>,
-  options: { config: Config; authenticate: preHandlerAsyncHookHandler },
+  options: {
+    config: Config
+    /** The check of each security scheme openapi.yaml names (bearerAuth: an access token; ...). */
+    security: Record<string, preHandlerAsyncHookHandler>
+  },
 ): void {
   const unimplemented = operations.filter((operation) => !handlers[operation.operationId])
   const unspecified = Object.keys(handlers).filter((id) => !operations.some((op) => op.operationId === id))
@@ -26,6 +30,13 @@ export function registerOperations(
     )
   }
   for (const operation of operations) {
+    const checks = operation.securitySchemes.map((scheme) => {
+      const check = options.security[scheme]
+      if (!check) throw new Error(`openapi.yaml: ${operation.operationId} names the security scheme ${scheme}, which has no check`)
+      return check
+    })
+    // Alternatives (either scheme) are not needed yet; refuse them rather than guess.
+    if (checks.length > 1) throw new Error(`openapi.yaml: ${operation.operationId} names several security schemes`)
     app.route({
       method: operation.method as 'GET',
       url: operation.url,
@@ -35,7 +46,7 @@ export function registerOperations(
         ...(operation.normalizedFields.length > 0 ? [normalize(operation.normalizedFields)] : []),
       ],
       preHandler: [
-        ...(operation.secured ? [options.authenticate] : []),
+        ...checks,
         ...rateLimitHooks(app, operation, options.config),
       ],
       handler: handlers[operation.operationId]!,

@@ -22,6 +22,8 @@ export interface Operation {
   /** The path as Fastify routes it: /v1/auth/sessions/:id */
   url: string
   secured: boolean
+  /** The security schemes (components.securitySchemes) the operation names; each has a check in routes.ts. */
+  securitySchemes: string[]
   /** The operation takes a body but does not require one: an absent body reads as {}. */
   optionalBody: boolean
   /** Body fields marked `x-keyturn-normalize: NFKC`, normalized before validation. */
@@ -80,6 +82,7 @@ function toOperation(document: JsonObject, specPath: string, method: string, raw
     path: specPath,
     url: specPath.replace(/\{(\w+)\}/g, ':$1'),
     secured: security.some((requirement) => Object.keys(requirement).length > 0),
+    securitySchemes: [...new Set(security.flatMap((requirement) => Object.keys(requirement)))],
     optionalBody: bodySchema !== undefined && requestBody?.required !== true,
     normalizedFields: Object.entries(((bodySchema as JsonObject | undefined)?.properties ?? {}) as Record<string, JsonObject>)
       .filter(([, property]) => property['x-keyturn-normalize'] === 'NFKC')

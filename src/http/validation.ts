@@ -10,8 +10,8 @@ import type { FieldCode, FieldError } from '../errors.js'
  * `verbose` keeps the failing schema on each error, for its
  * `x-keyturn-pattern-message`.
  */
-export function createAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, coerceTypes: false, useDefaults: true, removeAdditional: false, verbose: true })
+export function createAjv({ coerceTypes = false } = {}): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, coerceTypes, useDefaults: true, removeAdditional: false, verbose: true })
   addFormats.default(ajv)
   // keyturn's own annotations (see routes.ts and toFieldErrors); nothing for ajv to check.
   ajv.addKeyword('x-keyturn-normalize')
@@ -19,9 +19,15 @@ export function createAjv(): Ajv2020 {
   return ajv
 }
 
+/**
+ * Bodies are JSON and keep their types; a query string or path is text, so
+ * there (only there) `wait=5` is read as the integer the spec declares.
+ */
 export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
-  const ajv = createAjv()
-  return ({ schema }) => ajv.compile(schema as object)
+  const strict = createAjv()
+  const fromText = createAjv({ coerceTypes: true })
+  return ({ schema, httpPart }) =>
+    (httpPart === 'querystring' || httpPart === 'params' ? fromText : strict).compile(schema as object)
 }
 
 const codes: Record<string, FieldCode> = {
