@@ -8,6 +8,9 @@ import type { Config } from './config.js'
 import { createPasswordHasher } from './crypto/passwords.js'
 import type { Db } from './db/create-db.js'
 import { createAuthenticate } from './http/authenticate.js'
+import { cookieCredential } from './http/cookie-authenticate.js'
+import { registerCors } from './http/cors.js'
+import { createCsrfCheck } from './http/csrf.js'
 import { createFeedAuthenticate } from './http/feed-authenticate.js'
 import { configureBodyParsing } from './http/body-parsing.js'
 import { createHandlers } from './http/handlers/index.js'
@@ -15,6 +18,7 @@ import { registerProblemHandlers, sendProblem, toProblem } from './http/problems
 import { assertKnownOverrides } from './http/rate-limits.js'
 import { createRefreshCookie } from './http/refresh-cookie.js'
 import { guardUndocumentedRoutes, registerOperations } from './http/routes.js'
+import { headerCredential } from './http/security.js'
 import { loadSpec } from './http/spec.js'
 import { createValidatorCompiler } from './http/validation.js'
 import { createLogger } from './logger.js'
@@ -58,6 +62,7 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
   app.setValidatorCompiler(createValidatorCompiler())
   registerProblemHandlers(app)
   app.decorateRequest('auth', null)
+  app.decorateRequest('cookieSession', null)
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-content-type-options', 'nosniff')
     // Tokens and account data must not sit in caches (RFC 6749 §5.1).
@@ -88,7 +93,9 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
     skipOnError: true,
     ...(redis ? { redis, nameSpace: 'keyturn:rate-limit:' } : {}),
   })
-  if (config.refresh.cookie) await app.register(fastifyCookie)
+  await registerCors(app, config)
+  if (config.browser.refreshCookie) await app.register(fastifyCookie)
+  const refreshCookie = createRefreshCookie(config)
 
   const denylist = new Denylist(db, clock, {
     syncIntervalMs: config.denylistSyncIntervalMs,
@@ -108,12 +115,14 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
     mailer: createMailer(config.mail, app.log),
     background: new BackgroundTasks((error, task) => app.log.error({ err: error }, `${task} failed`)),
   }
-  registerOperations(app, spec.operations, createHandlers({ deps, specText: spec.text, refreshCookie: createRefreshCookie(config.refresh.cookie) }), {
+  registerOperations(app, spec.operations, createHandlers({ deps, specText: spec.text, refreshCookie }), {
     config,
     security: {
-      bearerAuth: createAuthenticate({ ...deps, headerTypes: config.jwt.authHeaderTypes }),
-      revocationFeed: createFeedAuthenticate(config.revocationFeed.tokens),
+      bearerAuth: headerCredential(createAuthenticate({ ...deps, headerTypes: config.jwt.authHeaderTypes })),
+      refreshCookie: cookieCredential(deps, refreshCookie),
+      revocationFeed: headerCredential(createFeedAuthenticate(config.revocationFeed.tokens)),
     },
+    ...(refreshCookie.enabled ? { csrf: createCsrfCheck(config, refreshCookie) } : {}),
   })
 
   const pruneTimer =

@@ -50,7 +50,7 @@ t.test('defaults', async (t) => {
   t.equal(config.refresh.sessionMaxAgeMs, 30 * DAY, 'SESSION_MAX_AGE 30 days')
   t.equal(config.refresh.reuseIntervalMs, 10_000, 'REFRESH_REUSE_INTERVAL 10 s')
   t.equal(config.refresh.enabled, true)
-  t.equal(config.refresh.cookie, false)
+  t.equal(config.browser.refreshCookie, false)
   t.same(config.jwt.authHeaderTypes, ['Bearer'], 'AUTH_HEADER_TYPES Bearer')
   t.same(config.argon2, { memoryCost: 19_456, timeCost: 2, parallelism: 1 }, 'argon2id at the OWASP minimum')
   t.equal(config.jwt.issuer, 'keyturn')

@@ -1,3 +1,4 @@
+import { browserVariables } from './sections/browser.js'
 import { databaseVariables } from './sections/database.js'
 import { feedVariables } from './sections/feed.js'
 import { limitVariables } from './sections/limits.js'
@@ -16,6 +17,7 @@ export const configTable = {
   ...databaseVariables,
   ...tokenVariables,
   ...feedVariables,
+  ...browserVariables,
   ...passwordVariables,
   ...mailVariables,
   ...limitVariables,

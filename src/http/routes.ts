@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
 import { rateLimitHooks } from './rate-limits.js'
+import { securityHook, type SecurityCheck } from './security.js'
 import type { Operation } from './spec.js'
 
 export type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
@@ -17,7 +18,9 @@ export function registerOperations(
   options: {
     config: Config
     /** The check of each security scheme openapi.yaml names (bearerAuth: an access token; ...). */
-    security: Record<string, preHandlerAsyncHookHandler>
+    security: Record<string, SecurityCheck>
+    /** The CSRF checks of operations that read the refresh cookie (x-keyturn-refresh-cookie), in cookie mode. */
+    csrf?: (operation: { bearerAccepted: boolean }) => (request: FastifyRequest) => Promise<void>
   },
 ): void {
   const unimplemented = operations.filter((operation) => !handlers[operation.operationId])
@@ -30,23 +33,20 @@ export function registerOperations(
     )
   }
   for (const operation of operations) {
-    const checks = operation.securitySchemes.map((scheme) => {
-      const check = options.security[scheme]
-      if (!check) throw new Error(`openapi.yaml: ${operation.operationId} names the security scheme ${scheme}, which has no check`)
-      return check
-    })
-    // Alternatives (either scheme) are not needed yet; refuse them rather than guess.
-    if (checks.length > 1) throw new Error(`openapi.yaml: ${operation.operationId} names several security schemes`)
+    const authenticate = securityHook(operation, options.security)
+    const csrf = operation.readsRefreshCookie && options.csrf
     app.route({
       method: operation.method as 'GET',
       url: operation.url,
       schema: operation.schema,
+      // Before the body is read: a refused request changes nothing.
+      onRequest: csrf ? [csrf({ bearerAccepted: operation.securitySchemes.includes('bearerAuth') })] : [],
       preValidation: [
         ...(operation.optionalBody ? [emptyBodyAsObject] : []),
         ...(operation.normalizedFields.length > 0 ? [normalize(operation.normalizedFields)] : []),
       ],
       preHandler: [
-        ...checks,
+        ...(authenticate ? [authenticate] : []),
         ...rateLimitHooks(app, operation, options.config),
       ],
       handler: handlers[operation.operationId]!,
@@ -61,6 +61,8 @@ export function registerOperations(
  */
 export function guardUndocumentedRoutes(app: FastifyInstance, operations: Operation[]): void {
   const documented = new Set(operations.map((operation) => `${operation.method} ${operation.url}`))
+  // CORS preflights (@fastify/cors, with CORS_ORIGINS) are answered for every path; they carry no data.
+  documented.add('OPTIONS *')
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
       const key = `${method === 'HEAD' ? 'GET' : method} ${route.url}`

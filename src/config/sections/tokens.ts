@@ -60,10 +60,6 @@ export const tokenVariables = {
       default: '10s',
       doc: 'grace after a rotation in which the retired token still gets an answer (a racing second tab), at most `60s`',
     }),
-    cookie: variable('REFRESH_COOKIE', parseBoolean, {
-      default: 'false',
-      doc: '`true`: the refresh token travels only in an HttpOnly, Secure, SameSite=Strict cookie on `/v1/auth`',
-    }),
   },
   denylistSyncIntervalMs: variable('DENYLIST_SYNC_INTERVAL', duration({ min: 10, timer: true }), {
     default: '500ms',

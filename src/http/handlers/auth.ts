@@ -2,7 +2,7 @@ import { fieldProblem, ProblemError } from '../../errors.js'
 import { login, logout, register, type LoginInput, type LogoutScope, type RegisterInput } from '../../services/auth.js'
 import { introspect } from '../../services/introspect.js'
 import { refreshTokens } from '../../services/refresh.js'
-import { authOf } from '../authenticate.js'
+import { sessionOf } from '../authenticate.js'
 import { clientOf, type HandlerContext, type Handlers } from './context.js'
 
 /** Signing in and out, and what tokens are worth. */
@@ -30,7 +30,7 @@ export function authHandlers({ deps, refreshCookie }: HandlerContext): Handlers 
     },
 
     async logout(request, reply) {
-      await logout(deps, authOf(request), (request.body as { scope: LogoutScope }).scope)
+      await logout(deps, sessionOf(request), (request.body as { scope: LogoutScope }).scope)
       refreshCookie.clear(reply)
       return reply.code(204).send()
     },
