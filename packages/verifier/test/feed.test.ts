@@ -136,7 +136,7 @@ t.test('keyturn refusing the feed token or having the feed off rejects ready(), 
   const off = await startKeyturnStub({ feed: false })
   t.teardown(() => off.close())
   const disabled = testVerifier(t, { secret: SECRET, revocations: feedOf(off) })
-  await t.rejects(disabled.ready(), { status: 404 })
+  await t.rejects(disabled.ready(), { status: 404, message: 'the revocation feed answered 404 not_found' })
 })
 
 t.test('while keyturn fails, reconnects back off exponentially: no tight loop', async (t) => {

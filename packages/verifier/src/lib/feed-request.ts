@@ -1,3 +1,4 @@
+import type { HttpClient, HttpAnswer } from './http-client.js'
 import type { Revocation } from './revocation-set.js'
 
 /** One answer of `GET /v1/auth/revocations`. */
@@ -28,6 +29,7 @@ export class FeedError extends Error {
 }
 
 export interface FeedRequest {
+  client: HttpClient
   url: URL
   token: string
   /** The cursor of the last answer; absent for a full sync. */
@@ -43,18 +45,17 @@ export async function requestFeed(request: FeedRequest): Promise<FeedAnswer> {
     url.searchParams.set('after', request.after)
     url.searchParams.set('wait', String(request.wait ?? 0))
   }
-  let response: Response
+  let response: HttpAnswer
   try {
-    response = await fetch(url, {
+    response = await request.client.get(url, {
       headers: { authorization: `Bearer ${request.token}`, accept: 'application/json' },
-      redirect: 'error',
       signal: request.signal,
     })
   } catch (error) {
-    throw new FeedError(describeFetchFailure(error), { cause: error })
+    throw new FeedError(describeFailure(error), { cause: error })
   }
   if (response.status !== 200) {
-    const code = await problemCode(response)
+    const code = problemCode(response.body)
     throw new FeedError(`the revocation feed answered ${response.status}${code ? ` ${code}` : ''}`, {
       status: response.status,
       code,
@@ -62,9 +63,9 @@ export async function requestFeed(request: FeedRequest): Promise<FeedAnswer> {
   }
   let body: unknown
   try {
-    body = await response.json()
+    body = JSON.parse(response.body)
   } catch (error) {
-    throw new FeedError(request.signal.aborted ? describeFetchFailure(error) : 'the revocation feed answered with unreadable JSON', { cause: error })
+    throw new FeedError('the revocation feed answered with unreadable JSON', { cause: error })
   }
   return parseAnswer(body)
 }
@@ -92,19 +93,18 @@ function isRevocation(entry: unknown): entry is Revocation {
 }
 
 /** keyturn's problem `code`, if the body is one; read only as a short snake_case word. */
-async function problemCode(response: Response): Promise<string | undefined> {
+function problemCode(body: string): string | undefined {
   try {
-    const { code } = (await response.json()) as { code?: unknown }
+    const { code } = JSON.parse(body) as { code?: unknown }
     return typeof code === 'string' && /^[a-z_]{1,64}$/.test(code) ? code : undefined
   } catch {
     return undefined
   }
 }
 
-function describeFetchFailure(error: unknown): string {
-  const { name, cause } = error as Error & { cause?: { code?: unknown } }
+function describeFailure(error: unknown): string {
+  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown }
   if (name === 'TimeoutError') return 'the revocation feed did not answer in time'
   if (name === 'AbortError') return 'the revocation feed request was aborted'
-  const code = typeof cause?.code === 'string' ? ` (${cause.code})` : ''
-  return `the revocation feed could not be reached${code}`
+  return `the revocation feed could not be reached${typeof code === 'string' ? ` (${code})` : ''}`
 }

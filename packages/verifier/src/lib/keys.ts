@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, customFetch, type CryptoKey, type FlattenedJWSInput, type JWTHeaderParameters } from 'jose'
 import { backoffMs, delay } from './delay.js'
 import { VerifyError } from './errors.js'
+import { fetchVia, type HttpClient } from './http-client.js'
 import type { Algorithm, ResolvedOptions } from './options.js'
 
 /** What jose's jwtVerify calls with the token's protected header to get the key that must have signed it. */
@@ -34,7 +35,8 @@ const JWKS_TIMEOUT_MS = 5_000
  * token cannot pick its own key, and a public key can never be used as an
  * HMAC secret.
  */
-export function createKeys(options: ResolvedOptions, closed: AbortSignal): Keys {
+export function createKeys(options: ResolvedOptions, context: { closed: AbortSignal; client: HttpClient }): Keys {
+  const { closed, client } = context
   const secretKey = options.secret ? importSecret(options.secret) : undefined
   let lastStatus: number | undefined
   const remote = options.jwksUrl
@@ -42,9 +44,9 @@ export function createKeys(options: ResolvedOptions, closed: AbortSignal): Keys 
         cooldownDuration: options.jwksCooldownMs,
         cacheMaxAge: JWKS_MAX_AGE_MS,
         timeoutDuration: JWKS_TIMEOUT_MS,
-        // close() must not leave a JWKS request behind.
+        // Through the verifier's own connections, so close() ends a JWKS request too.
         [customFetch]: async (url, init) => {
-          const response = await fetch(url, { ...init, signal: AbortSignal.any([init.signal, closed]) })
+          const response = await fetchVia(client, url, { headers: init.headers, signal: AbortSignal.any([init.signal, closed]) })
           lastStatus = response.status
           return response
         },

@@ -1,5 +1,6 @@
 import { backoffMs, delay } from './delay.js'
 import { FeedError, requestFeed, type FeedAnswer } from './feed-request.js'
+import type { HttpClient } from './http-client.js'
 import type { ResolvedFeedOptions } from './options.js'
 import { RevocationSet } from './revocation-set.js'
 
@@ -25,16 +26,21 @@ export class RevocationFeed {
   readonly #options: ResolvedFeedOptions
   readonly #now: () => number
   readonly #closed: AbortSignal
+  readonly #client: HttpClient
   readonly #waitSeconds: number
   #cursor: string | undefined
   #lastAnswerAt: number | undefined
   #waiters: Waiter[] = []
   #running: Promise<void> | undefined
 
-  constructor(options: ResolvedFeedOptions, context: { leewayMs: number; now: () => number; closed: AbortSignal }) {
+  constructor(
+    options: ResolvedFeedOptions,
+    context: { leewayMs: number; now: () => number; closed: AbortSignal; client: HttpClient },
+  ) {
     this.#options = options
     this.#now = context.now
     this.#closed = context.closed
+    this.#client = context.client
     this.revoked = new RevocationSet(context.leewayMs, context.now)
     this.#waitSeconds = Math.min(MAX_WAIT_SECONDS, Math.floor(options.maxStalenessMs / 2 / 1000))
     this.#closed.addEventListener('abort', () => this.#rejectWaiters(new Error('the verifier was closed')), { once: true })
@@ -88,6 +94,7 @@ export class RevocationFeed {
         ? Math.max(5_000, this.#options.maxStalenessMs)
         : this.#waitSeconds * 1000 + Math.max(1_000, this.#options.maxStalenessMs / 2)
     return requestFeed({
+      client: this.#client,
       url: this.#options.url,
       token: this.#options.token,
       after,

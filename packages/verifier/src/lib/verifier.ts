@@ -1,6 +1,7 @@
 import { VerifiedTokens } from './cache.js'
 import type { AccessClaims } from './claims.js'
 import { VerifyError } from './errors.js'
+import { HttpClient } from './http-client.js'
 import { createKeys } from './keys.js'
 import { resolveOptions, type VerifierOptions } from './options.js'
 import { RevocationFeed } from './revocation-feed.js'
@@ -26,10 +27,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const settings = resolveOptions(options)
   const { now, leewayMs } = settings
   const closing = new AbortController()
-  const keys = createKeys(settings, closing.signal)
+  const client = new HttpClient()
+  const keys = createKeys(settings, { closed: closing.signal, client })
   const checkToken = createTokenCheck(settings, keys.lookup)
   const verified = new VerifiedTokens(settings.cacheSize)
-  const feed = settings.feed && new RevocationFeed(settings.feed, { leewayMs, now, closed: closing.signal })
+  const feed = settings.feed && new RevocationFeed(settings.feed, { leewayMs, now, closed: closing.signal, client })
   const failOnStale = settings.feed?.onStale !== 'allow'
   feed?.start()
 
@@ -68,6 +70,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     async close() {
       closing.abort()
       await feed?.stopped()
+      await client.close()
     },
   }
 }
