@@ -86,7 +86,7 @@ t.test('the Authorization header, as keyturn reads it', async (t) => {
 
 t.test("keyturn's problem responses", async (t) => {
   const none = problemResponse('not_authenticated')
-  t.same(none.headers, { 'content-type': 'application/problem+json', 'www-authenticate': 'Bearer realm="keyturn"' })
+  t.same(none.headers, { 'content-type': 'application/problem+json; charset=utf-8', 'www-authenticate': 'Bearer realm="keyturn"' })
   t.same(JSON.parse(none.body), {
     type: 'urn:keyturn:problem:not_authenticated',
     title: 'Authentication credentials were not provided.',
@@ -100,5 +100,5 @@ t.test("keyturn's problem responses", async (t) => {
   t.match(JSON.parse(invalid.body), { status: 401, title: 'The token is not valid.', detail: 'The token\'s "iss" claim is not accepted.' })
   const down = problemResponse('unavailable')
   t.equal(down.status, 503)
-  t.same(down.headers, { 'content-type': 'application/problem+json', 'retry-after': '1' })
+  t.same(down.headers, { 'content-type': 'application/problem+json; charset=utf-8', 'retry-after': '1' })
 })

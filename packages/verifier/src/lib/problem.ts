@@ -27,7 +27,7 @@ export const PROBLEM_JSON = 'application/problem+json'
  */
 export function problemResponse(code: ProblemCode, detail?: string): ProblemResponse {
   const { status, title } = problems[code]
-  const headers: Record<string, string> = { 'content-type': PROBLEM_JSON }
+  const headers: Record<string, string> = { 'content-type': `${PROBLEM_JSON}; charset=utf-8` }
   if (status === 401) {
     headers['www-authenticate'] =
       code === 'not_authenticated'
