@@ -26,7 +26,3 @@ const defaultMessages: Record<VerifyErrorCode, string> = {
   token_revoked: 'The token has been revoked.',
   unavailable: 'The service is temporarily unavailable.',
 }
-
-export function isVerifyError(error: unknown): error is VerifyError {
-  return error instanceof VerifyError
-}
