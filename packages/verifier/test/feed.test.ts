@@ -175,3 +175,17 @@ t.test('keyturn unreachable: the verifier keeps retrying with backoff and ready(
   t.match(errors[0]!.message, /could not be reached \(ECONNREFUSED\)/)
   t.notOk(settled, 'ready() neither resolves nor gives up while keyturn is down')
 })
+
+t.test('a long poll that never answers is given up on and the verifier reconnects', async (t) => {
+  const stub = await stubFor(t)
+  const errors: Error[] = []
+  // maxStaleness 1 s: wait 0, and a request is presumed dead after 1 s.
+  const verifier = testVerifier(t, { secret: SECRET, revocations: feedOf(stub, { maxStaleness: 1_000, onError: (error) => errors.push(error) }) })
+  await verifier.ready()
+  stub.setFeedMode('hang')
+  const held = stub.feedRequests.length
+  await eventually(() => errors.length > 0, 'the held request to time out')
+  t.match(errors[0], { name: 'FeedError', message: 'the revocation feed did not answer in time' })
+  await stub.feedRequested(held + 1)
+  t.pass('and asked again')
+})

@@ -36,7 +36,7 @@ export interface FeedRequest {
   after?: string
   /** Seconds keyturn may hold the request waiting for news (with `after` only). */
   wait?: number
-  signal: AbortSignal
+  timeoutMs: number
 }
 
 export async function requestFeed(request: FeedRequest): Promise<FeedAnswer> {
@@ -49,7 +49,7 @@ export async function requestFeed(request: FeedRequest): Promise<FeedAnswer> {
   try {
     response = await request.client.get(url, {
       headers: { authorization: `Bearer ${request.token}`, accept: 'application/json' },
-      signal: request.signal,
+      timeoutMs: request.timeoutMs,
     })
   } catch (error) {
     throw new FeedError(describeFailure(error), { cause: error })

@@ -46,7 +46,7 @@ export function createKeys(options: ResolvedOptions, context: { closed: AbortSig
         timeoutDuration: JWKS_TIMEOUT_MS,
         // Through the verifier's own connections, so close() ends a JWKS request too.
         [customFetch]: async (url, init) => {
-          const response = await fetchVia(client, url, { headers: init.headers, signal: AbortSignal.any([init.signal, closed]) })
+          const response = await fetchVia(client, url, { ...init, timeoutMs: JWKS_TIMEOUT_MS })
           lastStatus = response.status
           return response
         },

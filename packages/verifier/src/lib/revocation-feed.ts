@@ -62,7 +62,7 @@ export class RevocationFeed {
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }))
   }
 
-  /** Waits for the loop to notice the abort of `closed` and end. */
+  /** Waits for the loop to notice the abort of `closed` (and the end of its request, which the HTTP client's close() destroys). */
   async stopped(): Promise<void> {
     await this.#running
   }
@@ -99,7 +99,7 @@ export class RevocationFeed {
       token: this.#options.token,
       after,
       wait: this.#waitSeconds,
-      signal: AbortSignal.any([this.#closed, AbortSignal.timeout(Math.ceil(timeoutMs))]),
+      timeoutMs,
     })
   }
 
@@ -114,9 +114,10 @@ export class RevocationFeed {
   }
 
   /**
-   * After news, ask again at once (more may be queued). After an empty answer
-   * the server did not hold (wait 0, or a proxy that ignores it), pause a
-   * quarter of maxStaleness, so nothing turns into a busy loop.
+   * After news, or a long poll the server held, ask again at once (more may
+   * be queued). After an empty answer that came back early (wait 0, or a
+   * proxy that ignores it), pause a quarter of maxStaleness, so nothing turns
+   * into a busy loop.
    */
   #pauseAfter(answer: FeedAnswer, elapsedMs: number): number {
     const news = answer.full || answer.revocations.length > 0

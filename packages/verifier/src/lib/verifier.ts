@@ -69,8 +69,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
     async close() {
       closing.abort()
-      await feed?.stopped()
       await client.close()
+      await feed?.stopped()
     },
   }
 }
