@@ -28,6 +28,13 @@ t.test('the verified-token cache holds at most its size, forgetting the oldest f
   t.equal(big.get('token-29999'), undefined)
   t.equal(big.get('token-30000')?.sid, '30000')
 
+  const tokens = new VerifiedTokens(10)
+  tokens.set('header.payload.signature', claims('genuine'))
+  t.equal(tokens.get('header.payload.signature')?.sid, 'genuine')
+  t.equal(tokens.get('header.forged-payload.signature'), undefined, 'the same signature on another token is a miss')
+  tokens.delete('header.forged-payload.signature')
+  t.equal(tokens.get('header.payload.signature')?.sid, 'genuine', 'and cannot evict the genuine one')
+
   const off = new VerifiedTokens(0)
   off.set('a', claims('a'))
   t.equal(off.count, 0, 'size 0 turns the cache off')
