@@ -7,7 +7,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json openapi.yaml ./
 COPY src ./src
 COPY migrations ./migrations
-RUN npm run build
+RUN npm run build:service
 
 # Production dependencies only (argon2 loads its prebuilt binary: no compiler needed).
 FROM node:20-bookworm-slim AS deps

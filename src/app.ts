@@ -8,12 +8,17 @@ import type { Config } from './config.js'
 import { createPasswordHasher } from './crypto/passwords.js'
 import type { Db } from './db/create-db.js'
 import { createAuthenticate } from './http/authenticate.js'
+import { cookieCredential } from './http/cookie-authenticate.js'
+import { registerCors } from './http/cors.js'
+import { createCsrfCheck } from './http/csrf.js'
+import { createFeedAuthenticate } from './http/feed-authenticate.js'
 import { configureBodyParsing } from './http/body-parsing.js'
-import { createHandlers } from './http/handlers.js'
+import { createHandlers } from './http/handlers/index.js'
 import { registerProblemHandlers, sendProblem, toProblem } from './http/problems.js'
 import { assertKnownOverrides } from './http/rate-limits.js'
 import { createRefreshCookie } from './http/refresh-cookie.js'
 import { guardUndocumentedRoutes, registerOperations } from './http/routes.js'
+import { headerCredential } from './http/security.js'
 import { loadSpec } from './http/spec.js'
 import { createValidatorCompiler } from './http/validation.js'
 import { createLogger } from './logger.js'
@@ -24,6 +29,7 @@ import { prune } from './services/prune.js'
 import { UserCache } from './services/user-cache.js'
 import { createAccessTokens, requiredClaims } from './tokens/access-token.js'
 import { Denylist } from './tokens/denylist.js'
+import { signingSecret } from './tokens/signing-secret.js'
 import { createSuccessorSeal } from './tokens/successor-seal.js'
 
 export interface AppOptions {
@@ -42,7 +48,7 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
 
   const app = Fastify({
     loggerInstance: logger ?? createLogger(config.logLevel),
-    trustProxy: config.http.trustProxy,
+    trustProxy: trustProxyOption(config.http.trustProxy),
     bodyLimit: BODY_LIMIT,
     // Errors raised before routing (an undecodable URL) are problem+json too.
     frameworkErrors: (error, _request, reply) => void sendProblem(reply, toProblem(error)),
@@ -56,6 +62,7 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
   app.setValidatorCompiler(createValidatorCompiler())
   registerProblemHandlers(app)
   app.decorateRequest('auth', null)
+  app.decorateRequest('cookieSession', null)
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-content-type-options', 'nosniff')
     // Tokens and account data must not sit in caches (RFC 6749 §5.1).
@@ -63,8 +70,9 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
     done()
   })
 
+  const { secret } = signingSecret(config)
   await app.register(fastifyJwt, {
-    secret: config.jwt.secret,
+    secret,
     sign: { algorithm: 'HS256' },
     verify: {
       algorithms: ['HS256'],
@@ -85,11 +93,14 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
     skipOnError: true,
     ...(redis ? { redis, nameSpace: 'keyturn:rate-limit:' } : {}),
   })
-  if (config.refresh.cookie) await app.register(fastifyCookie)
+  await registerCors(app, config)
+  if (config.browser.refreshCookie) await app.register(fastifyCookie)
+  const refreshCookie = createRefreshCookie(config)
 
   const denylist = new Denylist(db, clock, {
     syncIntervalMs: config.denylistSyncIntervalMs,
     onSyncError: (error) => app.log.warn({ err: error }, 'denylist sync failed'),
+    onListenError: (error) => app.log.warn({ err: error }, 'listening for revocations failed; polling every DENYLIST_SYNC_INTERVAL meanwhile'),
   })
   await denylist.start()
   const deps: ServiceDeps = {
@@ -100,13 +111,18 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
     accessTokens: createAccessTokens({ config, clock, codec: app.jwt }),
     denylist,
     users: new UserCache(config.userCacheTtlMs, clock),
-    successorSeal: createSuccessorSeal(config.jwt.secret),
+    successorSeal: createSuccessorSeal(secret),
     mailer: createMailer(config.mail, app.log),
     background: new BackgroundTasks((error, task) => app.log.error({ err: error }, `${task} failed`)),
   }
-  registerOperations(app, spec.operations, createHandlers(deps, spec.text, createRefreshCookie(config.refresh.cookie)), {
+  registerOperations(app, spec.operations, createHandlers({ deps, specText: spec.text, refreshCookie }), {
     config,
-    authenticate: createAuthenticate({ ...deps, headerTypes: config.jwt.authHeaderTypes }),
+    security: {
+      bearerAuth: headerCredential(createAuthenticate({ ...deps, headerTypes: config.jwt.authHeaderTypes })),
+      refreshCookie: cookieCredential(deps, refreshCookie),
+      revocationFeed: headerCredential(createFeedAuthenticate(config.revocationFeed.tokens)),
+    },
+    ...(refreshCookie.enabled ? { csrf: createCsrfCheck(config, refreshCookie) } : {}),
   })
 
   const pruneTimer =
@@ -118,15 +134,23 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
           )
         }, config.pruneIntervalMs).unref()
       : undefined
-  drainOnClose(app)
+  drainOnClose(app, denylist)
   app.addHook('onClose', async () => {
     await deps.background.settled()
     deps.mailer.close()
-    denylist.stop()
+    await denylist.stop()
     clearInterval(pruneTimer)
     redis?.disconnect()
   })
   return app
+}
+
+/**
+ * TRUST_PROXY as Fastify takes it. A hop count becomes a function trusting
+ * that many hops nearest the socket: Fastify's own number option trusts none.
+ */
+function trustProxyOption(value: Config['http']['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address, hop) => hop < value : value
 }
 
 /**
@@ -135,9 +159,11 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
  * its response, and would then hold server.close() open until the client
  * hangs up. While closing, such connections are closed as soon as they idle.
  */
-function drainOnClose(app: FastifyInstance): void {
+function drainOnClose(app: FastifyInstance, denylist: Denylist): void {
   let sweeper: NodeJS.Timeout | undefined
   app.addHook('preClose', (done) => {
+    // Long polls of the revocation feed would hold the drain for their whole wait.
+    denylist.stopWaiting()
     sweeper = setInterval(() => app.server.closeIdleConnections(), 50)
     done()
   })

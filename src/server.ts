@@ -1,41 +1,41 @@
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
+import { MIN_SECRET_BYTES } from './config/sections/tokens.js'
 import { createDb } from './db/create-db.js'
+import { databaseOptions } from './db/options.js'
 import { migrateToLatest } from './db/migrate.js'
 import { createLogger } from './logger.js'
 
 async function main(): Promise<void> {
   let config
   try {
-    config = loadConfig()
+    config = loadConfig(process.env, { signs: true })
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     console.error(error.message)
     process.exit(1)
   }
   const log = createLogger(config.logLevel)
-  if (config.jwt.ephemeralSecret) {
+  if (config.jwt.secret === undefined) {
     log.warn(
       '!!! JWT_SECRET is not set: signing with a random key that dies with this process. ' +
         'Every token is void after a restart and other instances cannot verify them. ' +
         'Set JWT_SECRET (32+ random bytes) for anything but a try-out. !!!',
     )
   }
-  if (!config.jwt.ephemeralSecret && Buffer.byteLength(config.jwt.secret) < 32) {
-    log.warn('JWT_SECRET is shorter than 32 bytes: production refuses it; use 32 or more random bytes')
+  if (config.jwt.secret !== undefined && Buffer.byteLength(config.jwt.secret) < MIN_SECRET_BYTES) {
+    log.warn(`JWT_SECRET is shorter than ${MIN_SECRET_BYTES} bytes: production refuses it; use ${MIN_SECRET_BYTES} or more random bytes`)
   }
   if (config.production && config.mail.transport === 'log') {
     log.warn('MAIL_TRANSPORT=log writes password reset links to the log; set MAIL_TRANSPORT=smtp and SMTP_URL')
   }
   if (!config.database.url) log.info({ dataDir: config.database.dataDir }, 'using the embedded database')
 
-  const db = await createDb({
-    url: config.database.url,
-    dataDir: config.database.dataDir,
-    poolMax: config.database.poolMax,
-    preparedStatements: config.database.preparedStatements,
-    onPoolError: (error) => log.warn({ err: { message: error.message } }, 'idle database connection lost'),
-  })
+  const db = await createDb(
+    databaseOptions(config, {
+      onPoolError: (error) => log.warn({ err: { message: error.message } }, 'idle database connection lost'),
+    }),
+  )
   if (config.database.migrateOnStart) {
     const ran = await migrateToLatest(db)
     if (ran.length > 0) log.info({ migrations: ran }, 'migrated')

@@ -1,7 +1,11 @@
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { ConfigError, loadConfig, type Env } from '../src/config.js'
+import { withConfigurationTable } from '../src/config/readme-table.js'
+import { configTable } from '../src/config/table.js'
+import { allVariables } from '../src/config/variable.js'
+import { signingSecret } from '../src/tokens/signing-secret.js'
 
 /** loadConfig must refuse env: a ConfigError whose message names every variable listed. */
 function refuses(t: Test, env: Env, ...variables: string[]): ConfigError | undefined {
@@ -23,6 +27,17 @@ function refuses(t: Test, env: Env, ...variables: string[]): ConfigError | undef
   return undefined
 }
 
+function refusesSigning(t: Test, env: Env): ConfigError | undefined {
+  try {
+    loadConfig(env, { signs: true })
+  } catch (error) {
+    t.type(error, ConfigError)
+    return error as ConfigError
+  }
+  t.fail('a signing process was allowed to start without a key')
+  return undefined
+}
+
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
 const DAY = 24 * HOUR
@@ -35,7 +50,7 @@ t.test('defaults', async (t) => {
   t.equal(config.refresh.sessionMaxAgeMs, 30 * DAY, 'SESSION_MAX_AGE 30 days')
   t.equal(config.refresh.reuseIntervalMs, 10_000, 'REFRESH_REUSE_INTERVAL 10 s')
   t.equal(config.refresh.enabled, true)
-  t.equal(config.refresh.cookie, false)
+  t.equal(config.browser.refreshCookie, false)
   t.same(config.jwt.authHeaderTypes, ['Bearer'], 'AUTH_HEADER_TYPES Bearer')
   t.same(config.argon2, { memoryCost: 19_456, timeCost: 2, parallelism: 1 }, 'argon2id at the OWASP minimum')
   t.equal(config.jwt.issuer, 'keyturn')
@@ -70,14 +85,14 @@ t.test('DATA_DIR is resolved to an absolute path', async (t) => {
 })
 
 t.test('durations: seconds, ms, s, m, h and d', async (t) => {
-  const reuse = (raw: string) => loadConfig({ REFRESH_REUSE_INTERVAL: raw }).refresh.reuseIntervalMs
+  const reuse = (raw: string) => loadConfig({ PASSWORD_RESET_TTL: raw }).passwordReset.ttlMs
   t.equal(reuse('900'), 900_000, 'a bare number is seconds, as JWT_EXPIRATION_DELTA was')
   t.equal(reuse('15m'), 15 * MINUTE)
   t.equal(reuse('7d'), 7 * DAY)
-  t.equal(reuse('500ms'), 500)
+  t.equal(loadConfig({ REFRESH_REUSE_INTERVAL: '500ms' }).refresh.reuseIntervalMs, 500)
   t.equal(reuse('1h'), HOUR)
-  t.equal(reuse('30s'), 30_000)
-  t.equal(reuse('0'), 0, 'no grace interval at all')
+  t.equal(reuse('3600'), HOUR)
+  t.equal(loadConfig({ REFRESH_REUSE_INTERVAL: '0' }).refresh.reuseIntervalMs, 0, 'no grace interval at all')
 
   const config = loadConfig({
     ACCESS_TOKEN_TTL: '900',
@@ -130,7 +145,7 @@ t.test('every bad value is a ConfigError naming its variable', async (t) => {
     RATE_LIMIT_ENABLED: 'please',
     RATE_LIMIT_LOGIN_IP: 'ten',
     LOG_LEVEL: 'loud',
-    TRUST_PROXY: '1',
+    TRUST_PROXY: 'everyone',
     DATABASE_URL: 'mysql://db.example/keyturn',
     REDIS_URL: 'http://cache.example',
     AUTH_HEADER_TYPES: 'Bearer,"JWT"',
@@ -154,39 +169,88 @@ t.test('several bad variables are reported at once', async (t) => {
     'PORT',
     'LOG_LEVEL',
     'REDIS_URL',
-    'JWT_SECRET',
+    'MAIL_TRANSPORT',
+    'PASSWORD_RESET_URL',
   )
-  t.equal(error?.problems.length, 5, 'one problem per variable, all in one error')
+  t.equal(error?.problems.length, 6, 'one problem per variable, all in one error')
 })
 
-t.test('production needs a JWT_SECRET of at least 32 bytes', async (t) => {
-  refuses(t, { NODE_ENV: 'production' }, 'JWT_SECRET')
-  refuses(t, { NODE_ENV: 'production', JWT_SECRET: '' }, 'JWT_SECRET')
-  refuses(t, { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) }, 'JWT_SECRET')
-  refuses(t, { NODE_ENV: 'production', JWT_SECRET: 'changeme' }, 'JWT_SECRET')
+/** What production needs besides the signing key, for tests about something else. */
+const productionEnv: Env = {
+  NODE_ENV: 'production',
+  MAIL_TRANSPORT: 'smtp',
+  SMTP_URL: 'smtp://mail.example:587',
+  PASSWORD_RESET_URL: 'https://app.example/reset#token={token}',
+}
+
+t.test('production refuses a JWT_SECRET shorter than 32 bytes', async (t) => {
+  refuses(t, { ...productionEnv, JWT_SECRET: 'x'.repeat(31) }, 'JWT_SECRET')
+  refuses(t, { ...productionEnv, JWT_SECRET: 'changeme' }, 'JWT_SECRET')
 
   const secret = 'k'.repeat(32)
-  const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret })
+  const config = loadConfig({ ...productionEnv, JWT_SECRET: secret })
   t.equal(config.production, true)
   t.equal(config.jwt.secret, secret)
-  t.equal(config.jwt.ephemeralSecret, false)
 
   const multiByte = '€'.repeat(11) // 11 characters, 33 bytes
-  t.equal(loadConfig({ NODE_ENV: 'production', JWT_SECRET: multiByte }).jwt.secret, multiByte, 'bytes count, not characters')
+  t.equal(loadConfig({ ...productionEnv, JWT_SECRET: multiByte }).jwt.secret, multiByte, 'bytes count, not characters')
+})
+
+t.test('a missing key is refused where tokens are signed, not by every command', async (t) => {
+  const config = loadConfig(productionEnv)
+  t.equal(config.jwt.secret, undefined, 'a command that signs nothing (migrate, import) needs no key')
+  const error = refusesSigning(t, productionEnv)
+  t.match(error?.message ?? '', /JWT_SECRET is required when NODE_ENV=production/)
+  t.doesNotThrow(() => loadConfig({ ...productionEnv, JWT_SECRET: 'k'.repeat(32) }, { signs: true }))
+  t.doesNotThrow(() => loadConfig({}, { signs: true }), 'development signs with a random key')
 })
 
 t.test('development without JWT_SECRET signs with a random, per-process key', async (t) => {
   for (const env of [{}, { NODE_ENV: 'development' }, { NODE_ENV: 'test', JWT_SECRET: '' }] as Env[]) {
-    const first = loadConfig(env)
-    const second = loadConfig(env)
-    t.equal(first.production, false)
-    t.equal(first.jwt.ephemeralSecret, true, `${JSON.stringify(env)}: ephemeral`)
-    t.ok(Buffer.byteLength(first.jwt.secret) >= 32, 'as long as production requires')
-    t.not(first.jwt.secret, second.jwt.secret, 'a new key on every start')
+    const config = loadConfig(env)
+    t.equal(config.production, false)
+    const first = signingSecret(config)
+    const second = signingSecret(config)
+    t.equal(first.ephemeral, true, `${JSON.stringify(env)}: ephemeral`)
+    t.ok(Buffer.byteLength(first.secret) >= 32, 'as long as production requires')
+    t.not(first.secret, second.secret, 'a new key on every start')
   }
-  const given = loadConfig({ JWT_SECRET: 'short but given' })
-  t.equal(given.jwt.secret, 'short but given', 'development takes a short secret as it is')
-  t.equal(given.jwt.ephemeralSecret, false)
+  const given = signingSecret(loadConfig({ JWT_SECRET: 'short but given' }))
+  t.same(given, { secret: 'short but given', ephemeral: false }, 'development takes a short secret as it is')
+})
+
+t.test('production asks for a mail transport by name and an https reset link', async (t) => {
+  const secret = { JWT_SECRET: 'k'.repeat(32) }
+  refuses(t, { ...productionEnv, ...secret, MAIL_TRANSPORT: undefined }, 'MAIL_TRANSPORT')
+  t.equal(loadConfig({ ...productionEnv, ...secret, MAIL_TRANSPORT: 'log' }).mail.transport, 'log', 'log, when chosen, is allowed')
+  t.equal(loadConfig({}).mail.transport, 'log', 'development defaults to log')
+  const http = refuses(t, { ...productionEnv, ...secret, PASSWORD_RESET_URL: 'http://app.example/reset?token={token}' }, 'PASSWORD_RESET_URL')
+  t.match(http?.message ?? '', /https/)
+  refuses(t, { ...productionEnv, ...secret, PASSWORD_RESET_URL: undefined }, 'PASSWORD_RESET_URL')
+  t.equal(
+    loadConfig({ PUBLIC_URL: 'https://auth.example.com/' }).passwordReset.urlTemplate,
+    'https://auth.example.com/reset-password?token={token}',
+    'the default link follows PUBLIC_URL',
+  )
+  t.equal(loadConfig({ PASSWORD_RESET_URL: 'https://app.example/reset#token={token}' }).passwordReset.urlTemplate, 'https://app.example/reset#token={token}', 'the fragment form')
+  refuses(t, { PASSWORD_RESET_URL: 'https://app.example/reset' }, 'PASSWORD_RESET_URL')
+  refuses(t, { PASSWORD_RESET_URL: 'ftp://app.example/{token}' }, 'PASSWORD_RESET_URL')
+})
+
+t.test('grace and leeway have upper bounds', async (t) => {
+  t.equal(loadConfig({ REFRESH_REUSE_INTERVAL: '60s' }).refresh.reuseIntervalMs, 60_000)
+  refuses(t, { REFRESH_REUSE_INTERVAL: '61s' }, 'REFRESH_REUSE_INTERVAL')
+  t.equal(loadConfig({ JWT_LEEWAY: '5m' }).jwt.leewayMs, 300_000)
+  refuses(t, { JWT_LEEWAY: '301' }, 'JWT_LEEWAY')
+})
+
+t.test('PUBLIC_URL', async (t) => {
+  t.equal(loadConfig({ PUBLIC_URL: 'https://auth.example.com/' }).http.publicUrl, 'https://auth.example.com')
+  t.equal(loadConfig({ PUBLIC_URL: 'https://example.com/auth' }).http.publicUrl, 'https://example.com/auth', 'a path prefix is kept')
+  t.equal(loadConfig({}).http.publicUrl, undefined)
+  for (const raw of ['auth.example.com', 'ftp://auth.example.com', 'https://auth.example.com/?x=1', 'https://a.example/#top']) {
+    refuses(t, { PUBLIC_URL: raw }, 'PUBLIC_URL')
+  }
 })
 
 t.test('RATE_LIMIT_<BUCKET>_<KEY>', async (t) => {
@@ -208,16 +272,24 @@ t.test('a rate-limit window of zero is refused', async (t) => {
   refuses(t, { RATE_LIMIT_LOGIN_IP: '10/0s' }, 'RATE_LIMIT_LOGIN_IP')
 })
 
-t.test('TRUST_PROXY', async (t) => {
-  t.equal(loadConfig({ TRUST_PROXY: 'true' }).http.trustProxy, true)
+t.test('TRUST_PROXY: proxy addresses or a hop count; true only on loopback in development', async (t) => {
   t.equal(loadConfig({ TRUST_PROXY: 'false' }).http.trustProxy, false)
-  t.equal(loadConfig({ TRUST_PROXY: 'TRUE' }).http.trustProxy, true)
   t.same(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).http.trustProxy, ['10.0.0.0/8', '127.0.0.1'])
   t.same(loadConfig({ TRUST_PROXY: '192.168.1.1' }).http.trustProxy, ['192.168.1.1'])
-  for (const hops of ['1', '2', '0']) {
-    const error = refuses(t, { TRUST_PROXY: hops }, 'TRUST_PROXY')
-    t.match(error?.message ?? '', /hop count/, 'says why')
+  t.same(loadConfig({ TRUST_PROXY: 'fd00::/8,::1' }).http.trustProxy, ['fd00::/8', '::1'])
+  t.equal(loadConfig({ TRUST_PROXY: '1' }).http.trustProxy, 1, 'a hop count')
+  t.equal(loadConfig({ TRUST_PROXY: '2' }).http.trustProxy, 2)
+  t.equal(loadConfig({ TRUST_PROXY: 'true' }).http.trustProxy, true, 'development on loopback may trust everything')
+  t.equal(loadConfig({ TRUST_PROXY: 'TRUE' }).http.trustProxy, true)
+  for (const env of [
+    { TRUST_PROXY: 'true', HOST: '0.0.0.0' },
+    { TRUST_PROXY: 'true', HOST: '::' },
+    { TRUST_PROXY: 'true', ...productionEnv, JWT_SECRET: 'k'.repeat(32) },
+  ] as Env[]) {
+    const error = refuses(t, env, 'TRUST_PROXY')
+    t.match(error?.message ?? '', /TRUST_PROXY=10\.0\.0\.0\/8.*TRUST_PROXY=1/, 'says what to set instead')
   }
+  for (const raw of ['0', '11', 'proxy.example', '10.0.0.0/33', '10.0.0.0/8/1', 'yes']) refuses(t, { TRUST_PROXY: raw }, 'TRUST_PROXY')
 })
 
 t.test('DATABASE_URL must be a Postgres URL', async (t) => {
@@ -309,12 +381,20 @@ t.test('loadConfig reads only the env it is given', async (t) => {
   t.equal(loadConfig({ HOST: '0.0.0.0' }).http.host, '0.0.0.0')
 })
 
-t.test("the README's configuration table names every variable the service reads", async (t) => {
-  const root = path.resolve(import.meta.dirname, '..')
-  const source = await readFile(path.join(root, 'src/config.ts'), 'utf8')
-  const readme = await readFile(path.join(root, 'README.md'), 'utf8')
-  const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Running on a Postgres server'))
-  const variables = new Set([...source.matchAll(/read\('([A-Z0-9_]+)'|env\.([A-Z0-9_]+)/g)].map((match) => (match[1] ?? match[2])!))
-  t.ok(variables.size > 30, 'found the variables')
-  for (const variable of variables) t.ok(table.includes(`\`${variable}\``), variable)
+t.test("the README's configuration table is the one src/config declares", async (t) => {
+  const readme = await readFile(path.resolve(import.meta.dirname, '..', 'README.md'), 'utf8')
+  t.equal(withConfigurationTable(readme), readme, 'README.md is up to date (npm run docs:config rewrites it)')
+})
+
+t.test('every variable the source reads is declared in the table', async (t) => {
+  const declared = new Set(allVariables(configTable).map((variable) => variable.env))
+  const root = path.resolve(import.meta.dirname, '..', 'src')
+  const files = (await readdir(root, { recursive: true })).filter((file) => file.endsWith('.ts'))
+  for (const file of files) {
+    const source = await readFile(path.join(root, file), 'utf8')
+    for (const [, name] of source.matchAll(/process\.env\.([A-Z0-9_]+)|env\.([A-Z0-9_]+)/g)) {
+      if (name && name !== 'NODE_ENV') t.ok(declared.has(name), `${file} reads ${name}, which the table declares`)
+    }
+  }
+  t.ok(declared.size > 40, 'found the declarations')
 })

@@ -162,6 +162,16 @@ export function bearer(token: string): { authorization: string } {
   return { authorization: `Bearer ${token}` }
 }
 
+/** The requests most tests make, as a client would send them (each response checked against openapi.yaml). */
+export const login = (app: TestApp, username: string, password = PASSWORD) =>
+  app.call({ method: 'POST', url: '/v1/auth/login', payload: { username, password } })
+export const refresh = (app: TestApp, refreshToken: string) =>
+  app.call({ method: 'POST', url: '/v1/auth/refresh', payload: { refresh_token: refreshToken } })
+export const me = (app: TestApp, accessToken: string) => app.call({ method: 'GET', url: '/v1/auth/me', headers: bearer(accessToken) })
+export const verify = (app: TestApp, token: string) => app.call({ method: 'POST', url: '/v1/auth/verify', payload: { token } })
+export const logout = (app: TestApp, accessToken: string, scope?: string) =>
+  app.call({ method: 'POST', url: '/v1/auth/logout', headers: bearer(accessToken), ...(scope ? { payload: { scope } } : {}) })
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** The file's database, seen through a counter of the queries that run on it. */

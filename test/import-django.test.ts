@@ -5,7 +5,7 @@ import t from 'tap'
 import type { Db } from '../src/db/create-db.js'
 import { importDjangoUsers, parseDjangoDate, parseDump } from '../src/services/import-django.js'
 import { cliDatabaseEnv, hasTerminal, keyturn, migratedEnv, onTerminal, openCliDatabase } from './cli-support.js'
-import { build, createTestDb, PASSWORD, signUp } from './helper.js'
+import { build, createTestDb, login, signUp } from './helper.js'
 
 const fixtures = path.resolve(import.meta.dirname, 'fixtures/django')
 const authUsers = path.join(fixtures, 'auth-users.json')
@@ -15,9 +15,6 @@ function claimsOf(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8'))
 }
 
-async function login(testApp: Awaited<ReturnType<typeof build>>, username: string, password = PASSWORD) {
-  return testApp.call({ method: 'POST', url: '/v1/auth/login', payload: { username, password } })
-}
 
 async function storedHash(db: Db, username: string): Promise<string> {
   const row = await db.selectFrom('users').select('password').where('username', '=', username).executeTakeFirstOrThrow()

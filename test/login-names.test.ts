@@ -1,10 +1,8 @@
 import t from 'tap'
-import { bearer, build, PASSWORD, signUp, uniqueName, type TestApp } from './helper.js'
+import { bearer, build, login, PASSWORD, signUp, type TestApp, uniqueName } from './helper.js'
 
 const register = (app: TestApp, payload: Record<string, unknown>) =>
   app.call({ method: 'POST', url: '/v1/auth/register', payload: { password: PASSWORD, ...payload } })
-const login = (app: TestApp, username: string, password = PASSWORD) =>
-  app.call({ method: 'POST', url: '/v1/auth/login', payload: { username, password } })
 
 t.test('usernames and emails share one namespace: no one can take a name that logs in as someone else', async (t) => {
   const app = await build(t)

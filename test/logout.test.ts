@@ -1,13 +1,7 @@
 import t from 'tap'
 import { prune } from '../src/services/prune.js'
-import { bearer, build, countingDb, fileDb, signIn, signUp, sleep, TestClock, type Account, type TestApp } from './helper.js'
+import { type Account, bearer, build, countingDb, fileDb, logout, me, refresh, signIn, signUp, sleep, type TestApp, TestClock, verify } from './helper.js'
 
-const logout = (app: TestApp, access: string, scope?: string) =>
-  app.call({ method: 'POST', url: '/v1/auth/logout', headers: bearer(access), ...(scope ? { payload: { scope } } : {}) })
-const me = (app: TestApp, access: string) => app.call({ method: 'GET', url: '/v1/auth/me', headers: bearer(access) })
-const verify = (app: TestApp, token: string) => app.call({ method: 'POST', url: '/v1/auth/verify', payload: { token } })
-const refresh = (app: TestApp, token: string) =>
-  app.call({ method: 'POST', url: '/v1/auth/refresh', payload: { refresh_token: token } })
 
 async function devices(app: TestApp, count: number): Promise<Account[]> {
   const first = await signUp(app)

@@ -1,15 +1,10 @@
 import { Writable } from 'node:stream'
 import t from 'tap'
 import { createLogger } from '../src/logger.js'
-import { bearer, build, PASSWORD, signIn, signUp, TestClock, uniqueName, type TestApp } from './helper.js'
+import { bearer, build, login, me, PASSWORD, refresh, signIn, signUp, type TestApp, TestClock, uniqueName } from './helper.js'
 import { eventually, smtpSink } from './smtp-sink.js'
 
 const NEW_PASSWORD = 'a brand new passphrase 2026'
-const me = (app: TestApp, access: string) => app.call({ method: 'GET', url: '/v1/auth/me', headers: bearer(access) })
-const refresh = (app: TestApp, token: string) =>
-  app.call({ method: 'POST', url: '/v1/auth/refresh', payload: { refresh_token: token } })
-const login = (app: TestApp, username: string, password: string) =>
-  app.call({ method: 'POST', url: '/v1/auth/login', payload: { username, password } })
 const change = (app: TestApp, access: string, payload: object) =>
   app.call({ method: 'POST', url: '/v1/auth/password/change', headers: bearer(access), payload })
 const askReset = (app: TestApp, email: string) =>

@@ -1,14 +1,6 @@
 import t from 'tap'
 import { prune } from '../src/services/prune.js'
-import { bearer, build, signIn, signUp, TestClock, type TestApp } from './helper.js'
-
-function refresh(app: TestApp, refreshToken: string) {
-  return app.call({ method: 'POST', url: '/v1/auth/refresh', payload: { refresh_token: refreshToken } })
-}
-
-function me(app: TestApp, accessToken: string) {
-  return app.call({ method: 'GET', url: '/v1/auth/me', headers: bearer(accessToken) })
-}
+import { bearer, build, me, refresh, signIn, signUp, type TestApp, TestClock } from './helper.js'
 
 async function tokenRows(app: TestApp, accessToken: string) {
   const sid = JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()).sid
@@ -223,33 +215,6 @@ t.test('REFRESH_ENABLED=false: no refresh tokens, and the endpoint refuses', asy
   const refused = await refresh(app, 'anything-at-all')
   t.equal(refused.statusCode, 403)
   t.equal(refused.json().code, 'refresh_disabled')
-})
-
-t.test('REFRESH_COOKIE=true: the refresh token lives only in an HttpOnly cookie', async (t) => {
-  const app = await build(t, { env: { REFRESH_COOKIE: 'true' } })
-  const res = await app.call({
-    method: 'POST',
-    url: '/v1/auth/register',
-    payload: { username: 'cookie-user', password: 'correct horse battery staple' },
-  })
-  t.notOk('refresh_token' in res.json().tokens, 'not readable by page scripts')
-  const setCookie = String(res.headers['set-cookie'])
-  t.match(setCookie, /^keyturn_refresh=[\w-]{43};/)
-  for (const attribute of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/v1/auth', 'Max-Age=604800']) {
-    t.match(setCookie, attribute)
-  }
-  const cookie = setCookie.split(';')[0]!
-  const refreshed = await app.call({ method: 'POST', url: '/v1/auth/refresh', headers: { cookie } })
-  t.equal(refreshed.statusCode, 200, 'a refresh with only the cookie, no body')
-  const rotatedCookie = String(refreshed.headers['set-cookie']).split(';')[0]!
-  t.not(rotatedCookie, cookie, 'the cookie rotates too')
-  const access = refreshed.json().tokens.access_token
-  const out = await app.call({ method: 'POST', url: '/v1/auth/logout', headers: { ...bearer(access), cookie: rotatedCookie } })
-  t.equal(out.statusCode, 204)
-  t.match(String(out.headers['set-cookie']), /^keyturn_refresh=;.*Expires=Thu, 01 Jan 1970/)
-  const dead = await app.call({ method: 'POST', url: '/v1/auth/refresh', headers: { cookie: rotatedCookie } })
-  t.equal(dead.json().code, 'token_revoked')
-  t.match(String(dead.headers['set-cookie']), /^keyturn_refresh=;.*Expires=Thu, 01 Jan 1970/, 'a dead cookie is cleared')
 })
 
 t.test('no access token outlives its session, so a pruned session leaves nothing usable', async (t) => {

@@ -1,17 +1,26 @@
 // The real process: `node --import tsx src/server.ts`, driven over HTTP and signals.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import t, { type Test } from 'tap'
 import { onServer, serverUrl, sleep } from './helper.js'
-
-const projectRoot = fileURLToPath(new URL('..', import.meta.url))
+import {
+  connect,
+  logLines,
+  request,
+  startKeyturn as start,
+  stop,
+  tempDir,
+  waitExit,
+  waitForLog,
+  waitReady as ready,
+  type Answer,
+  type Child as Server,
+  type LogLine,
+} from './processes.js'
 /** The file's root test, for what outlives one subtest. */
 const file = t
 const JWT_SECRET = `server-test-${randomBytes(24).toString('hex')}`
@@ -24,169 +33,6 @@ const baseEnv: Record<string, string> = {
   ARGON2_MEMORY_COST: '256',
   ARGON2_TIME_COST: '1',
   LOG_LEVEL: 'info',
-}
-
-interface Exit {
-  code: number | null
-  signal: NodeJS.Signals | null
-}
-
-interface Server {
-  child: ChildProcess
-  port: number
-  url: string
-  stdout(): string
-  stderr(): string
-  exited: Promise<Exit>
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', resolve)
-  })
-  const { port } = server.address() as net.AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
-async function tempDir(t: Test): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'keyturn-server-test-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
-  return dir
-}
-
-/** Spawns the server with exactly this environment (plus PATH and HOME); killed at teardown. */
-async function start(t: Test, env: Record<string, string>): Promise<Server> {
-  const port = await freePort()
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: projectRoot,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? os.tmpdir(),
-      PORT: String(port),
-      // tap's processinfo adds itself to every child; V8 coverage of these servers would cost more than they take to run.
-      _TAPJS_PROCESSINFO_COVERAGE_: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  const exited = new Promise<Exit>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }))
-  })
-  const server: Server = { child, port, url: `http://127.0.0.1:${port}`, stdout: () => stdout, stderr: () => stderr, exited }
-  t.teardown(() => stop(server))
-  return server
-}
-
-function running(server: Server): boolean {
-  return server.child.exitCode === null && server.child.signalCode === null
-}
-
-/** The exit, or undefined if it has not come within ms (the timer does not outlive the wait). */
-async function exitWithin(server: Server, ms: number): Promise<Exit | undefined> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)))
-  try {
-    return await Promise.race([server.exited, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-/** SIGTERM, then SIGKILL if it does not go. */
-async function stop(server: Server): Promise<void> {
-  if (!running(server)) return
-  server.child.kill('SIGTERM')
-  if (!(await exitWithin(server, 5_000))) {
-    server.child.kill('SIGKILL')
-    await server.exited
-  }
-}
-
-async function waitExit(server: Server, ms = 45_000): Promise<Exit> {
-  const result = await exitWithin(server, ms)
-  if (!result) throw new Error(`the server did not exit within ${ms} ms\nstdout:\n${server.stdout()}\nstderr:\n${server.stderr()}`)
-  return result
-}
-
-/** Polls GET /healthz until it answers 200. */
-async function ready(server: Server, ms = 45_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (!running(server)) {
-      throw new Error(`the server exited (${server.child.exitCode ?? server.child.signalCode}) before it was ready:\n${server.stderr()}`)
-    }
-    try {
-      const res = await fetch(`${server.url}/healthz`)
-      await res.arrayBuffer()
-      if (res.status === 200) return
-    } catch {
-      // not listening yet
-    }
-    await sleep(100)
-  }
-  throw new Error(`the server was not ready within ${ms} ms\nstdout:\n${server.stdout()}\nstderr:\n${server.stderr()}`)
-}
-
-interface LogLine {
-  level: number
-  time: number
-  msg: string
-  [key: string]: unknown
-}
-
-/** Every stdout line, parsed: a line that is not JSON throws. */
-function logLines(server: Server): LogLine[] {
-  return server
-    .stdout()
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as LogLine)
-}
-
-async function waitForLog(server: Server, predicate: (line: LogLine) => boolean, ms = 10_000): Promise<LogLine> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    const line = logLines(server).find(predicate)
-    if (line) return line
-    if (!running(server)) break
-    await sleep(20)
-  }
-  throw new Error(`no such log line within ${ms} ms:\n${server.stdout()}`)
-}
-
-/** Whether a new TCP connection to the port is accepted. */
-function connect(port: number): Promise<'connected' | string> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1')
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve('connected')
-    })
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message))
-  })
-}
-
-interface Answer {
-  status: number
-  body: any
-  headers: Headers
-}
-
-async function request(server: Server, method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(`${server.url}${url}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  })
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers }
 }
 
 /**

@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import Fastify from 'fastify'
 import t from 'tap'
-import { parseDuration } from '../src/env-parsers.js'
+import { parseDuration } from '../src/config/parsers.js'
 import { guardUndocumentedRoutes, registerOperations } from '../src/http/routes.js'
 import { specPath } from '../src/http/spec.js'
 import { spec } from './contract.js'
 import { build, testEnv } from './helper.js'
 import { loadConfig } from '../src/config.js'
+import { fieldCodes, problemTypes } from '../src/errors.js'
 
 t.test('openapi.yaml is a valid OpenAPI 3.1 document', async (t) => {
   const result = await new Validator().validate(spec.text)
@@ -48,16 +49,18 @@ t.test('a route openapi.yaml does not describe cannot be registered', async (t) 
 t.test('an operation without a handler, or a handler without an operation, stops the start', async (t) => {
   const config = loadConfig(testEnv)
   const authenticate = async () => {}
+  const schemes = Object.keys((spec.document.components as { securitySchemes: object }).securitySchemes)
+  const security = Object.fromEntries(schemes.map((scheme) => [scheme, { presented: () => true, check: authenticate }]))
   const handler = async () => ({})
   const handlers = Object.fromEntries(spec.operations.map((operation) => [operation.operationId, handler]))
   const { getMe, ...missingOne } = handlers
   t.ok(getMe)
   t.throws(
-    () => registerOperations(Fastify(), spec.operations, missingOne, { config, authenticate }),
+    () => registerOperations(Fastify(), spec.operations, missingOne, { config, security }),
     /no handler for \[getMe\]/,
   )
   t.throws(
-    () => registerOperations(Fastify(), spec.operations, { ...handlers, deleteEverything: handler }, { config, authenticate }),
+    () => registerOperations(Fastify(), spec.operations, { ...handlers, deleteEverything: handler }, { config, security }),
     /not in the spec \[deleteEverything\]/,
   )
 })
@@ -89,4 +92,11 @@ t.test('jwks, health and readiness', async (t) => {
   t.same((await call({ method: 'GET', url: '/.well-known/jwks.json' })).json(), { keys: [] }, 'HS256: no public keys')
   t.same((await call({ method: 'GET', url: '/healthz' })).json(), { status: 'ok' })
   t.same((await call({ method: 'GET', url: '/readyz' })).json(), { status: 'ok' })
+})
+
+t.test('problem codes and field codes are declared once: openapi.yaml lists exactly errors.ts', async (t) => {
+  const schemas = (spec.document.components as { schemas: Record<string, { enum: string[] }> }).schemas
+  t.same([...schemas.ProblemCode!.enum].sort(), Object.keys(problemTypes).sort(), 'ProblemCode is errors.ts problemTypes')
+  t.same([...schemas.FieldCode!.enum].sort(), [...fieldCodes].sort(), 'FieldCode is errors.ts fieldCodes')
+  for (const code of fieldCodes) t.match(String((schemas.FieldCode as { description?: string }).description), code, `FieldCode's description explains ${code}`)
 })

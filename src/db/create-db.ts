@@ -3,6 +3,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import { lockDataDir } from './data-dir-lock.js'
+import { listenOnPostgres, registerListen } from './notifications.js'
 import { PGliteDialect } from './pglite-dialect.js'
 import { withPreparedStatements } from './prepared-statements.js'
 import type { Database } from './schema.js'
@@ -52,7 +53,9 @@ function createPostgresDb(url: string, options: DbOptions): Db {
   pool.on('error', onError)
   pool.on('connect', (client) => client.on('error', onError))
   const dialect = new PostgresDialect({ pool: options.preparedStatements === false ? pool : withPreparedStatements(pool) })
-  return new Kysely<Database>({ dialect })
+  const db = new Kysely<Database>({ dialect })
+  registerListen(db, listenOnPostgres(url))
+  return db
 }
 
 async function createEmbeddedDb(dataDir: string | undefined): Promise<Db> {
@@ -76,5 +79,9 @@ async function createEmbeddedDb(dataDir: string | undefined): Promise<Db> {
 async function opened(dialect: PGliteDialect): Promise<Db> {
   const db = new Kysely<Database>({ dialect })
   await sql`select 1`.execute(db)
+  registerListen(db, async (channel, { onNotify }) => {
+    const unlisten = await dialect.listen(channel, onNotify)
+    return { close: unlisten }
+  })
   return db
 }

@@ -19,17 +19,27 @@ import {
  * owns the database until it commits, as it would own a pooled connection.
  */
 export class PGliteDialect implements Dialect {
-  constructor(
-    private readonly pglite: PGlite,
-    private readonly onDestroy: () => Promise<void> = async () => {},
-  ) {}
+  readonly #driver: PGliteDriver
+
+  constructor(pglite: PGlite, onDestroy: () => Promise<void> = async () => {}) {
+    this.#driver = new PGliteDriver(pglite, onDestroy)
+  }
 
   createAdapter() {
     return new PostgresAdapter()
   }
 
   createDriver(): Driver {
-    return new PGliteDriver(this.pglite, this.onDestroy)
+    return this.#driver
+  }
+
+  /**
+   * LISTEN on the embedded database. It takes its turn like any query: PGlite
+   * has one session, and a LISTEN issued inside someone's open transaction
+   * would be undone by their rollback.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+    return this.#driver.listen(channel, onNotify)
   }
 
   createIntrospector(db: Kysely<any>) {
@@ -59,6 +69,25 @@ class PGliteDriver implements Driver {
     this.#turn = new Promise((resolve) => (release = resolve))
     await previous
     return new PGliteConnection(this.pglite, release)
+  }
+
+  async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+    const turn = (await this.acquireConnection()) as PGliteConnection
+    let unlisten: () => Promise<void>
+    try {
+      unlisten = await this.pglite.listen(channel, onNotify)
+    } finally {
+      turn.release()
+    }
+    return async () => {
+      if (this.pglite.closed) return
+      const again = (await this.acquireConnection()) as PGliteConnection
+      try {
+        await unlisten()
+      } finally {
+        again.release()
+      }
+    }
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {

@@ -11,8 +11,7 @@ declare module 'fastify' {
 }
 
 /**
- * The preHandler of every operation whose spec entry has `security: bearerAuth`:
- * a genuine, unexpired, unrevoked access token, or a 401.
+ * The bearerAuth scheme: a genuine, unexpired, unrevoked access token, or a 401.
  */
 export function createAuthenticate(deps: {
   accessTokens: AccessTokens
@@ -39,4 +38,11 @@ function bearerToken(header: string | undefined, schemes: Set<string>): string {
 export function authOf(request: FastifyRequest): AccessClaims {
   if (!request.auth) throw problem('not_authenticated')
   return request.auth
+}
+
+/** The caller's user and session, from the access token or, where the spec allows it, the refresh cookie. */
+export function sessionOf(request: FastifyRequest): { userId: number; sessionId: string } {
+  if (request.auth) return { userId: Number(request.auth.sub), sessionId: request.auth.sid }
+  if (request.cookieSession) return request.cookieSession
+  throw problem('not_authenticated')
 }

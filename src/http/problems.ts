@@ -10,9 +10,13 @@ const INVALID_TOKEN_CODES = new Set<ProblemCode>(['token_invalid', 'token_expire
 export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const result = toProblem(error)
-    const context = { reqId: request.id, err: describeError(error) }
-    if (result.code === 'internal_error') request.log.error(context, 'request failed')
-    else if (result.code === 'unavailable') request.log.warn(context, 'database unavailable')
+    if (result.code === 'internal_error') {
+      request.log.error({ reqId: request.id, err: describeError(result.cause ?? error) }, 'request failed')
+    } else if (result.code === 'unavailable') {
+      // What made it unavailable: the database, a denylist that cannot sync, a refresh storm.
+      const cause = result.cause === undefined ? undefined : describeError(result.cause)
+      request.log.warn({ reqId: request.id, ...(cause ? { err: cause } : {}) }, `unavailable: ${result.detail ?? 'the database cannot be reached'}`)
+    }
     return sendProblem(reply, result)
   })
   app.setNotFoundHandler((request, reply) => sendProblem(reply, problem('not_found')))
@@ -25,7 +29,9 @@ export function toProblem(error: FastifyError): ProblemError {
     const detail = errors.map((e) => `${e.pointer || '(body)'}: ${e.detail}`).join('; ')
     return problem('validation_failed', { errors, detail: detail || undefined })
   }
-  if (isUnavailableError(error)) return problem('unavailable', { headers: { 'retry-after': '1' }, cause: error })
+  if (isUnavailableError(error)) {
+    return problem('unavailable', { headers: { 'retry-after': '1' }, cause: error, detail: 'The database cannot be reached.' })
+  }
   // The spec refuses control characters where it can; this catches what it cannot name.
   if (isUnstorableText(error)) return problem('malformed_request', { detail: 'The request contains text that cannot be stored.' })
   switch (error.statusCode) {
@@ -56,7 +62,7 @@ export function sendProblem(reply: FastifyReply, result: ProblemError): FastifyR
       type: `urn:keyturn:problem:${result.code}`,
       title: result.title,
       status: result.status,
-      detail: result.detail,
+      ...(result.detail !== undefined ? { detail: result.detail } : {}),
       code: result.code,
       ...(result.errors ? { errors: result.errors } : {}),
     })

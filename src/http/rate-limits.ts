@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import type { Config } from '../config.js'
-import { parseDuration } from '../env-parsers.js'
+import { parseDuration } from '../config/parsers.js'
 import { problem } from '../errors.js'
 import { foldLoginName } from '../db/login-names.js'
 import type { Operation, RateLimitRule } from './spec.js'

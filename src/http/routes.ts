@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
 import { rateLimitHooks } from './rate-limits.js'
+import { securityHook, type SecurityCheck } from './security.js'
 import type { Operation } from './spec.js'
 
 export type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
@@ -14,7 +15,13 @@ export function registerOperations(
   app: FastifyInstance,
   operations: Operation[],
   handlers: Record<string, Handler>,
-  options: { config: Config; authenticate: preHandlerAsyncHookHandler },
+  options: {
+    config: Config
+    /** The check of each security scheme openapi.yaml names (bearerAuth: an access token; ...). */
+    security: Record<string, SecurityCheck>
+    /** The CSRF checks of operations that read the refresh cookie (x-keyturn-refresh-cookie), in cookie mode. */
+    csrf?: (operation: { bearerAccepted: boolean }) => (request: FastifyRequest) => Promise<void>
+  },
 ): void {
   const unimplemented = operations.filter((operation) => !handlers[operation.operationId])
   const unspecified = Object.keys(handlers).filter((id) => !operations.some((op) => op.operationId === id))
@@ -26,16 +33,20 @@ export function registerOperations(
     )
   }
   for (const operation of operations) {
+    const authenticate = securityHook(operation, options.security)
+    const csrf = operation.readsRefreshCookie && options.csrf
     app.route({
       method: operation.method as 'GET',
       url: operation.url,
       schema: operation.schema,
+      // Before the body is read: a refused request changes nothing.
+      onRequest: csrf ? [csrf({ bearerAccepted: operation.securitySchemes.includes('bearerAuth') })] : [],
       preValidation: [
         ...(operation.optionalBody ? [emptyBodyAsObject] : []),
         ...(operation.normalizedFields.length > 0 ? [normalize(operation.normalizedFields)] : []),
       ],
       preHandler: [
-        ...(operation.secured ? [options.authenticate] : []),
+        ...(authenticate ? [authenticate] : []),
         ...rateLimitHooks(app, operation, options.config),
       ],
       handler: handlers[operation.operationId]!,
@@ -50,6 +61,8 @@ export function registerOperations(
  */
 export function guardUndocumentedRoutes(app: FastifyInstance, operations: Operation[]): void {
   const documented = new Set(operations.map((operation) => `${operation.method} ${operation.url}`))
+  // CORS preflights (@fastify/cors, with CORS_ORIGINS) are answered for every path; they carry no data.
+  documented.add('OPTIONS *')
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
       const key = `${method === 'HEAD' ? 'GET' : method} ${route.url}`

@@ -1,5 +1,6 @@
 import nodemailer from 'nodemailer'
 import type { FastifyBaseLogger } from 'fastify'
+import type { Config } from '../config.js'
 
 export interface MailMessage {
   to: string
@@ -12,11 +13,7 @@ export interface Mailer {
   close(): void
 }
 
-export interface MailConfig {
-  transport: 'log' | 'smtp'
-  smtpUrl: string | undefined
-  from: string
-}
+export type MailConfig = Config['mail']
 
 /**
  * MAIL_TRANSPORT=log writes each message, links included, to the log at info

@@ -1,7 +1,6 @@
 import { inTransaction } from '../db/transaction.js'
 import { findUserByLoginName, updateActiveUser, upgradePasswordHash } from '../db/users.js'
 import { problem } from '../errors.js'
-import type { AccessClaims } from '../tokens/access-token.js'
 import type { ClientInfo, ServiceDeps } from './deps.js'
 import { createAccount } from './create-user.js'
 import { checkPassword } from './password-check.js'
@@ -55,9 +54,13 @@ export async function login(deps: ServiceDeps, input: LoginInput, client: Client
   return signedIn
 }
 
-export async function logout(deps: ServiceDeps, auth: AccessClaims, scope: LogoutScope): Promise<void> {
-  const userId = Number(auth.sub)
+/** Ends the caller's session, the others, or all of them. */
+export async function logout(
+  deps: ServiceDeps,
+  { userId, sessionId }: { userId: number; sessionId: string },
+  scope: LogoutScope,
+): Promise<void> {
   const selector =
-    scope === 'session' ? { userId, only: auth.sid } : scope === 'others' ? { userId, except: auth.sid } : { userId }
+    scope === 'session' ? { userId, only: sessionId } : scope === 'others' ? { userId, except: sessionId } : { userId }
   await endSessions(deps, selector, 'logout')
 }

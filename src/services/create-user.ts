@@ -1,4 +1,3 @@
-import { fullFormats } from 'ajv-formats/dist/formats.js'
 import type { PasswordHasher } from '../crypto/passwords.js'
 import type { Db } from '../db/create-db.js'
 import { claimLoginNames } from '../db/login-names.js'
@@ -6,6 +5,7 @@ import type { UserRow } from '../db/schema.js'
 import { inTransaction, type Trx } from '../db/transaction.js'
 import { insertUser } from '../db/users.js'
 import { fieldProblem, problem } from '../errors.js'
+import { fieldRuleProblem, type FieldRule } from './field-rules.js'
 import { normalizeEmail, normalizeUsername } from './normalize.js'
 import { assertAcceptablePassword, type PasswordPolicy } from './password-policy.js'
 import { toUser, type User } from './views.js'
@@ -26,38 +26,27 @@ export interface CreateUserDeps {
   now?: Date
 }
 
-// The rules of openapi.yaml's Username, Email and PersonName schemas, which
-// the API enforces through its validator: a user made outside the API (the CLI,
-// an import) must be one the API could have made.
-const USERNAME = /^[\p{L}\p{M}\p{N}_.@+-]+$/u
-const EMAIL = fullFormats.email as RegExp
-const CONTROL = /\p{Cc}/u
-
-/** Why a (normalized) username breaks the API's rules, or undefined when it is fine. */
+/** Why a (normalized) username breaks the API's rules (openapi.yaml's Username), or undefined when it is fine. */
 export function usernameProblem(username: string): string | undefined {
-  const length = [...username].length
-  if (length < 1) return 'must not be empty'
-  if (length > 150) return 'must be at most 150 characters'
-  if (!USERNAME.test(username)) return 'may contain only letters, digits and @ . + - _'
-  return undefined
+  return fieldRuleProblem('Username', username)?.detail
 }
 
 /** Why an email address breaks the API's rules, or undefined when it is fine (an empty one is none). */
 export function emailProblem(email: string | null | undefined): string | undefined {
   const trimmed = email?.trim() ?? ''
-  if (trimmed !== '' && (trimmed.length > 254 || !EMAIL.test(trimmed))) return 'must be an email address'
-  return undefined
+  return trimmed === '' ? undefined : fieldRuleProblem('Email', trimmed)?.detail
 }
 
 function assertValidInput(input: CreateUserInput, username: string): void {
-  const usernameText = usernameProblem(username)
-  if (usernameText) throw fieldProblem('username', 'invalid_format', usernameText)
-  const emailText = emailProblem(input.email)
-  if (emailText) throw fieldProblem('email', 'invalid_format', emailText)
-  for (const field of ['first_name', 'last_name'] as const) {
-    const value = input[field] ?? ''
-    if ([...value].length > 150) throw fieldProblem(field, 'too_long', 'must be at most 150 characters')
-    if (CONTROL.test(value)) throw fieldProblem(field, 'invalid_format', 'must not contain control characters')
+  const checks: [field: string, rule: FieldRule, value: unknown][] = [
+    ['username', 'Username', username],
+    ['email', 'Email', input.email?.trim() || undefined],
+    ['first_name', 'PersonName', input.first_name],
+    ['last_name', 'PersonName', input.last_name],
+  ]
+  for (const [field, rule, value] of checks) {
+    const problem = value === undefined ? undefined : fieldRuleProblem(rule, value)
+    if (problem) throw fieldProblem(field, problem.code, problem.detail)
   }
 }
 

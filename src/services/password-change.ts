@@ -1,12 +1,11 @@
 import { deletePasswordResets } from '../db/password-resets.js'
-import { inTransaction } from '../db/transaction.js'
 import { findUserById, setPasswordHash } from '../db/users.js'
 import { fieldProblem, problem } from '../errors.js'
 import type { AccessClaims } from '../tokens/access-token.js'
 import type { ServiceDeps } from './deps.js'
 import { checkPassword } from './password-check.js'
 import { assertAcceptablePassword } from './password-policy.js'
-import { revokeSessionsIn } from './revoke.js'
+import { endSessions } from './revoke.js'
 
 export interface PasswordChange {
   old_password: string
@@ -26,10 +25,8 @@ export async function changePassword(deps: ServiceDeps, auth: AccessClaims, chan
   }
   assertAcceptablePassword(deps.config.passwordPolicy, change.new_password, user, 'new_password')
   const passwordHash = await deps.passwords.hash(change.new_password)
-  const revoked = await inTransaction(deps.db, async (trx) => {
+  await endSessions(deps, { userId: user.id, except: auth.sid }, 'password_changed', async (trx) => {
     await setPasswordHash(trx, user.id, passwordHash)
     await deletePasswordResets(trx, user.id)
-    return revokeSessionsIn(trx, deps, { userId: user.id, except: auth.sid }, 'password_changed')
   })
-  deps.denylist.remember(revoked)
 }

@@ -1,18 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { gunzipSync } from 'node:zlib'
+import type { Config } from '../config.js'
 import { fieldProblem } from '../errors.js'
 
-export interface PasswordPolicy {
-  minLength: number
-  maxLength: number
-  rejectCommon: boolean
-  /** One password a line; gzipped when the name ends in .gz. */
-  commonList: string
-  /** Refuse a password equal to the username, the email, or the email's local part. */
-  rejectSimilar: boolean
-  /** Refuse a password of digits only, as Django's NumericPasswordValidator does. */
-  rejectNumeric: boolean
-}
+/** PASSWORD_MIN_LENGTH, PASSWORD_REJECT_COMMON, ...: see config/sections/passwords.ts. */
+export type PasswordPolicy = Config['passwordPolicy']
 
 const commonLists = new Map<string, Set<string>>()
 

@@ -11,7 +11,7 @@ import { problem } from '../errors.js'
 import { generateOpaqueToken, hashOpaqueToken } from '../tokens/opaque-token.js'
 import type { ServiceDeps } from './deps.js'
 import { assertAcceptablePassword } from './password-policy.js'
-import { revokeSessionsIn } from './revoke.js'
+import { endSessions } from './revoke.js'
 
 /**
  * Asks for a reset link. The answer is the same, in the same time, whether or
@@ -62,12 +62,10 @@ export async function confirmPasswordReset(deps: ServiceDeps, confirmation: Rese
   if (!reset?.is_active) throw problem('reset_token_invalid')
   assertAcceptablePassword(deps.config.passwordPolicy, confirmation.new_password, reset, 'new_password')
   const passwordHash = await deps.passwords.hash(confirmation.new_password)
-  const revoked = await inTransaction(deps.db, async (trx) => {
+  await endSessions(deps, { userId: reset.user_id }, 'password_reset', async (trx) => {
     // Consumed here, atomically: of two concurrent uses, one finds nothing.
     if ((await consumePasswordReset(trx, tokenHash, now)) === undefined) throw problem('reset_token_invalid')
     await setPasswordHash(trx, reset.user_id, passwordHash)
     await deletePasswordResets(trx, reset.user_id)
-    return revokeSessionsIn(trx, deps, { userId: reset.user_id }, 'password_reset')
   })
-  deps.denylist.remember(revoked)
 }

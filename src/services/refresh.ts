@@ -1,9 +1,8 @@
 import { findPresentedRefreshToken, rotateIfCurrent, touchForRace, type PresentedRefreshToken } from '../db/refresh-tokens.js'
-import { inTransaction } from '../db/transaction.js'
 import { problem, type ProblemCode } from '../errors.js'
 import { generateOpaqueToken, hashOpaqueToken } from '../tokens/opaque-token.js'
 import type { ServiceDeps } from './deps.js'
-import { revokeSessionsIn } from './revoke.js'
+import { endSessions } from './revoke.js'
 import { tokenResponse } from './session-tokens.js'
 import type { TokenResponse } from './views.js'
 
@@ -33,7 +32,7 @@ export async function refreshTokens(deps: ServiceDeps, presented: string): Promi
     const standing = judge(deps, token, now)
     if ('refuse' in standing) throw problem(standing.refuse, { detail: details[standing.refuse] })
     if ('reused' in standing) {
-      await endSession(deps, token!)
+      await endSessions(deps, { userId: token!.user_id, only: token!.session_id }, 'refresh_token_reused')
       throw problem('refresh_token_reused')
     }
     if ('racing' in standing) {
@@ -96,11 +95,4 @@ async function answerRace(deps: ServiceDeps, token: PresentedRefreshToken, succe
     accessExpiresAt: new Date(access.expiresAt),
   })
   return touched && tokenResponse(now, access, { token: successor, expiresAt: touched.successor_expires_at.getTime() })
-}
-
-async function endSession(deps: ServiceDeps, token: PresentedRefreshToken): Promise<void> {
-  const revoked = await inTransaction(deps.db, (trx) =>
-    revokeSessionsIn(trx, deps, { userId: token.user_id, only: token.session_id }, 'refresh_token_reused'),
-  )
-  deps.denylist.remember(revoked)
 }

@@ -7,12 +7,12 @@ import type { ServiceDeps } from './deps.js'
 export type RevocationReason = 'logout' | 'refresh_token_reused' | 'session_ended' | 'password_changed' | 'password_reset'
 
 /**
- * Ends sessions inside a caller's transaction: their refresh tokens stop
- * working (refresh checks the session) and their access tokens go on the
- * denylist until the last one issued has expired. Returns the new denylist
- * entries, for the caller to remember() once the transaction has committed.
+ * Ends sessions inside a transaction: their refresh tokens stop working
+ * (refresh checks the session) and their access tokens go on the denylist
+ * until the last one issued has expired. Returns the new denylist entries.
+ * Only endSessions calls it: it also tells the denylist after the commit.
  */
-export async function revokeSessionsIn(
+async function revokeSessionsIn(
   trx: Trx,
   deps: ServiceDeps,
   selector: SessionSelector,
@@ -30,8 +30,22 @@ export async function revokeSessionsIn(
   return insertRevocations(trx, entries, new Date(now))
 }
 
-/** Ends sessions in a transaction of its own and applies the result to this instance at once. */
-export async function endSessions(deps: ServiceDeps, selector: SessionSelector, reason: RevocationReason): Promise<void> {
-  const revoked = await inTransaction(deps.db, (trx) => revokeSessionsIn(trx, deps, selector, reason))
+/**
+ * The one way sessions end: in one transaction, `alongside` (the change that
+ * ends them: a new password, a consumed reset token) and the revocation;
+ * after the commit, this instance's denylist learns of it at once (the others
+ * follow the table). Every caller goes through here, so none can forget the
+ * second half.
+ */
+export async function endSessions(
+  deps: ServiceDeps,
+  selector: SessionSelector,
+  reason: RevocationReason,
+  alongside?: (trx: Trx) => Promise<void>,
+): Promise<void> {
+  const revoked = await inTransaction(deps.db, async (trx) => {
+    await alongside?.(trx)
+    return revokeSessionsIn(trx, deps, selector, reason)
+  })
   deps.denylist.remember(revoked)
 }

@@ -1,19 +1,18 @@
-import assert from 'node:assert/strict'
-import { test } from 'node:test'
+import t from 'tap'
 import { createRefreshTimer, refreshDueAt, retryDelayMs } from '../src/refresh-timer.ts'
 
-test('the refresh falls due a margin before expiry, but not before half the lifetime', () => {
+t.test('the refresh falls due a margin before expiry, but not before half the lifetime', async (t) => {
   const minute = 60_000
-  assert.equal(refreshDueAt(15 * minute, 15 * minute, minute), 14 * minute, 'a 15-minute token: one minute before')
-  assert.equal(refreshDueAt(3000, 3000, minute), 1500, 'a 3-second token: at half its life')
-  assert.equal(refreshDueAt(10_000, 10_000, 0), 10_000, 'no margin: at expiry')
+  t.equal(refreshDueAt(15 * minute, 15 * minute, minute), 14 * minute, 'a 15-minute token: one minute before')
+  t.equal(refreshDueAt(3000, 3000, minute), 1500, 'a 3-second token: at half its life')
+  t.equal(refreshDueAt(10_000, 10_000, 0), 10_000, 'no margin: at expiry')
 })
 
-test('failed refreshes back off from 1 s to at most 30 s', () => {
-  assert.deepEqual([1, 2, 3, 4, 5, 6, 10].map(retryDelayMs), [1000, 2000, 4000, 8000, 16_000, 30_000, 30_000])
+t.test('failed refreshes back off from 1 s to at most 30 s', async (t) => {
+  t.same([1, 2, 3, 4, 5, 6, 10].map(retryDelayMs), [1000, 2000, 4000, 8000, 16_000, 30_000, 30_000])
 })
 
-test('the timer fires once at its moment, and a new moment replaces the old', async () => {
+t.test('the timer fires once at its moment, and a new moment replaces the old', async (t) => {
   const fired: number[] = []
   let resolve!: () => void
   const done = new Promise<void>((r) => (resolve = r))
@@ -26,16 +25,16 @@ test('the timer fires once at its moment, and a new moment replaces the old', as
   timer.at(at)
   await done
   timer.close()
-  assert.equal(fired.length, 1)
-  assert.ok(fired[0]! >= at)
+  t.equal(fired.length, 1)
+  t.ok(fired[0]! >= at)
 })
 
-test('a cancelled timer does not fire', async () => {
+t.test('a cancelled timer does not fire', async (t) => {
   let fired = false
   const timer = createRefreshTimer(() => (fired = true))
   timer.at(Date.now() + 5)
   timer.cancel()
   await new Promise((resolve) => setTimeout(resolve, 30))
   timer.close()
-  assert.equal(fired, false)
+  t.equal(fired, false)
 })

@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict'
-import { test } from 'node:test'
+import t from 'tap'
 import { createTabLock } from '../src/tab-lock.ts'
 import { createStorageLease, type KeyValueStorage } from '../src/storage-lease.ts'
 
@@ -16,7 +15,7 @@ function sharedStorage(): KeyValueStorage & { map: Map<string, string> } {
 
 const fast = { leaseMs: 400, settleMs: 5, pollMs: 5 }
 
-test('two tabs holding a storage lease never run their tasks at the same time', async () => {
+t.test('two tabs holding a storage lease never run their tasks at the same time', async (t) => {
   const storage = sharedStorage()
   const tabs = [createStorageLease(storage, 'lock', fast), createStorageLease(storage, 'lock', fast)]
   let running = 0
@@ -33,29 +32,29 @@ test('two tabs holding a storage lease never run their tasks at the same time', 
       }),
     ),
   )
-  assert.equal(overlaps, 0)
-  assert.equal(order.length, 4)
-  assert.equal(storage.map.size, 0, 'the lease is removed after the last task')
+  t.equal(overlaps, 0)
+  t.equal(order.length, 4)
+  t.equal(storage.map.size, 0, 'the lease is removed after the last task')
 })
 
-test('a lease left by a tab that died is taken once it lapses', async () => {
+t.test('a lease left by a tab that died is taken once it lapses', async (t) => {
   const storage = sharedStorage()
   storage.setItem('lock:lease', JSON.stringify({ owner: 'gone', until: Date.now() + 50 }))
   const started = Date.now()
   const result = await createStorageLease(storage, 'lock', fast)(async () => 'ran')
-  assert.equal(result, 'ran')
-  assert.ok(Date.now() - started >= 45, 'it waited for the lease to lapse')
+  t.equal(result, 'ran')
+  t.ok(Date.now() - started >= 45, 'it waited for the lease to lapse')
 })
 
-test('a task that throws releases the lease and the error reaches the caller', async () => {
+t.test('a task that throws releases the lease and the error reaches the caller', async (t) => {
   const storage = sharedStorage()
   const lease = createStorageLease(storage, 'lock', fast)
-  await assert.rejects(lease(async () => Promise.reject(new Error('boom'))), /boom/)
-  assert.equal(storage.map.size, 0)
-  assert.equal(await lease(async () => 'next'), 'next')
+  await t.rejects(lease(async () => Promise.reject(new Error('boom'))), { message: 'boom' })
+  t.equal(storage.map.size, 0)
+  t.equal(await lease(async () => 'next'), 'next')
 })
 
-test('the tab lock runs tasks one after the other, also after a failure', async () => {
+t.test('the tab lock runs tasks one after the other, also after a failure', async (t) => {
   const lock = createTabLock()
   const order: string[] = []
   const first = lock(async () => {
@@ -67,7 +66,7 @@ test('the tab lock runs tasks one after the other, also after a failure', async 
     order.push('second')
     return 2
   })
-  await assert.rejects(first, /first failed/)
-  assert.equal(await second, 2)
-  assert.deepEqual(order, ['first', 'second'])
+  await t.rejects(first, { message: 'first failed' })
+  t.equal(await second, 2)
+  t.same(order, ['first', 'second'])
 })

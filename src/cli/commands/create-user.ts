@@ -88,7 +88,7 @@ The password policy (PASSWORD_MIN_LENGTH, ...) applies, as it does to sign-ups.`
 
 /** "password: must be at least 8 characters (password_too_short)": what was wrong and the rule's code. */
 function describe(error: ProblemError): string {
-  return `${error.detail.replace(/\.$/, '')} (${error.errors?.[0]?.code ?? error.code})`
+  return `${(error.detail ?? error.title).replace(/\.$/, '')} (${error.errors?.[0]?.code ?? error.code})`
 }
 
 async function checkUsername(db: Db, raw: string): Promise<string | undefined> {

@@ -1,0 +1,31 @@
+import { pingDatabase } from '../../db/health.js'
+import { docsAsset, docsPage } from '../docs.js'
+import type { HandlerContext, Handlers } from './context.js'
+
+/** Health, readiness, the spec and its reference page. */
+export function operationHandlers({ deps, specText }: HandlerContext): Handlers {
+  return {
+    async getHealth() {
+      return { status: 'ok' }
+    },
+
+    async getReadiness() {
+      deps.denylist.assertFresh()
+      await pingDatabase(deps.db)
+      return { status: 'ok' }
+    },
+
+    async getOpenApi(_request, reply) {
+      return reply.type('application/yaml; charset=utf-8').send(specText)
+    },
+
+    async getDocs(_request, reply) {
+      return reply.type('text/html; charset=utf-8').send(docsPage)
+    },
+
+    async getDocsAsset(request, reply) {
+      const asset = docsAsset((request.params as { file: string }).file)!
+      return reply.type(asset.type).header('cache-control', 'public, max-age=86400').send(asset.body)
+    },
+  }
+}
