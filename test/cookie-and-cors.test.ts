@@ -184,6 +184,25 @@ t.test('every CSRF rule refuses, and nothing changes', async (t) => {
   t.equal(allowedReferer.statusCode, 200, 'an allowed Referer stands in for a missing Origin')
 })
 
+t.test('with SameSite=None, a page of CORS_ORIGINS on another site may use the cookie; no other', async (t) => {
+  const app = await build(t, { env: { ...cookieEnv, REFRESH_COOKIE_SAMESITE: 'none' } })
+  const account = await signUpWithCookie(app)
+  const foreign = await app.call({
+    method: 'POST',
+    url: '/v1/auth/refresh',
+    headers: { ...fromPage(EVIL), 'sec-fetch-site': 'cross-site', cookie: account.cookie },
+    payload: {},
+  })
+  refused(t, foreign, 'a cross-site page not in CORS_ORIGINS')
+  const listed = await app.call({
+    method: 'POST',
+    url: '/v1/auth/refresh',
+    headers: { ...fromPage(APP), 'sec-fetch-site': 'cross-site', cookie: account.cookie },
+    payload: {},
+  })
+  t.equal(listed.statusCode, 200, 'a cross-site page in CORS_ORIGINS')
+})
+
 t.test('the cookie signs out by itself: its session ends and the cookie is cleared; scope still works', async (t) => {
   const app = await build(t, { env: cookieEnv })
   const account = await signUpWithCookie(app)

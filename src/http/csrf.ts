@@ -9,7 +9,8 @@ import type { RefreshCookie } from './refresh-cookie.js'
  * alone does not do: a sibling subdomain is "same-site", and Lax lets
  * top-level navigations through. So:
  *
- * - `Sec-Fetch-Site: cross-site` is refused outright;
+ * - `Sec-Fetch-Site: cross-site` is refused (but from CORS_ORIGINS when the
+ *   cookie is SameSite=None, which is meant for a page on another site);
  * - the `Origin` (or, failing that, the `Referer`) must be keyturn's own
  *   origin or one of CORS_ORIGINS; a request with neither is refused;
  * - it must not be a CORS "simple" request: a JSON body
@@ -23,6 +24,8 @@ import type { RefreshCookie } from './refresh-cookie.js'
 export function createCsrfCheck(config: Config, cookie: RefreshCookie) {
   const allowed = new Set(config.browser.corsOrigins)
   const ownOrigin = config.http.publicUrl ? new URL(config.http.publicUrl).origin : undefined
+  // SameSite=None exists for pages on another site: from the origins listed, and only those, cross-site is the point.
+  const crossSiteAllowed = config.browser.cookieSameSite === 'none'
 
   /** `bearerAccepted`: the operation also takes an access token, which, when sent, is what authenticates. */
   return ({ bearerAccepted }: { bearerAccepted: boolean }) => async function checkCsrf(request: FastifyRequest): Promise<void> {
@@ -31,8 +34,10 @@ export function createCsrfCheck(config: Config, cookie: RefreshCookie) {
     if (bearerAccepted && request.headers.authorization !== undefined) return
     const refuse = (detail: string) => problem('csrf_failed', { detail })
 
-    if (request.headers['sec-fetch-site'] === 'cross-site') throw refuse('The browser says this request comes from another site.')
     const origin = originOf(request)
+    if (request.headers['sec-fetch-site'] === 'cross-site' && !(crossSiteAllowed && origin !== undefined && allowed.has(origin))) {
+      throw refuse('The browser says this request comes from another site.')
+    }
     if (origin === undefined) throw refuse('A request authenticated by the refresh cookie must say where it comes from (Origin or Referer).')
     const own = ownOrigin ?? `${request.protocol}://${request.host}`
     if (origin !== own && !allowed.has(origin)) throw refuse(`${origin} is not allowed to use the refresh cookie (CORS_ORIGINS).`)

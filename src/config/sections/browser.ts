@@ -46,7 +46,7 @@ export const browserVariables = {
     }),
     cookieSameSite: variable('REFRESH_COOKIE_SAMESITE', oneOf(['strict', 'lax', 'none']), {
       default: 'strict',
-      doc: 'the cookie\'s `SameSite`: `strict`, `lax`, or `none` (a page on another site; needs Secure)',
+      doc: 'the cookie\'s `SameSite`: `strict`, `lax`, or `none` (a page on another site, which must then be in `CORS_ORIGINS`; needs Secure, and browsers that block third-party cookies will not send it)',
     }),
     cookieDomain: optional('REFRESH_COOKIE_DOMAIN', parseCookieDomain, {
       defaultDoc: 'unset: keyturn\'s host only',
