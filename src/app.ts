@@ -5,7 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { systemClock, type Clock } from './clock.js'
 import type { Config } from './config.js'
-import { createPasswordHasher } from './crypto/passwords.js'
+import { createPasswordHasher, type PasswordHasher } from './crypto/passwords.js'
 import type { Db } from './db/create-db.js'
 import { createAuthenticate } from './http/authenticate.js'
 import { configureBodyParsing } from './http/body-parsing.js'
@@ -33,11 +33,13 @@ export interface AppOptions {
   db: Db
   clock?: Clock
   logger?: FastifyBaseLogger
+  /** The password hasher; by default argon2id with the configured parameters (tests watch it). */
+  passwords?: PasswordHasher
 }
 
 const BODY_LIMIT = 32 * 1024
 
-export async function buildApp({ config, db, clock = systemClock, logger }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, db, clock = systemClock, logger, passwords }: AppOptions): Promise<FastifyInstance> {
   const spec = loadSpec()
   assertKnownOverrides(spec.operations, config)
 
@@ -98,7 +100,7 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
     db,
     config,
     clock,
-    passwords: createPasswordHasher(config.argon2),
+    passwords: passwords ?? createPasswordHasher(config.argon2),
     accessTokens: createAccessTokens({ config, clock, codec: app.jwt }),
     denylist,
     users: new UserCache(config.userCacheTtlMs, clock),
@@ -114,7 +116,7 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
   const pruneTimer =
     config.pruneIntervalMs > 0
       ? setInterval(() => {
-          prune(db, new Date(clock.now()), config.jwt.leewayMs).then(
+          prune(db, new Date(clock.now()), config).then(
             (counts) => app.log.info({ counts }, 'pruned expired rows'),
             (error) => app.log.warn({ err: error }, 'prune failed'),
           )

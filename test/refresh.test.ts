@@ -252,6 +252,6 @@ t.test('no access token outlives its session, so a pruned session leaves nothing
   const late = (await refresh(app, user.refresh)).json().tokens
   t.equal(late.expires_in, 600, 'capped at the end of the session, 10 minutes away')
   clock.advance(11 * 60_000)
-  await prune(app.db, new Date(clock.now()), 0)
+  await prune(app.db, new Date(clock.now()), app.config)
   t.equal((await me(app, late.access_token)).json().code, 'token_expired')
 })

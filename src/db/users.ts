@@ -41,16 +41,15 @@ export async function upgradePasswordHash(db: Executor, id: number, verified: st
   await db.updateTable('users').set({ password: upgraded }).where('id', '=', id).where('password', '=', verified).execute()
 }
 
-/** One more failed login for the account (the progressive slowdown reads it). */
-export async function recordFailedLogin(db: Executor, id: number): Promise<void> {
-  await db
-    .updateTable('users')
-    .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1) }))
-    .where('id', '=', id)
-    .execute()
-}
-
-/** Sets a new password hash; a new password also clears the failed-login count. */
-export async function setPasswordHash(db: Executor, id: number, passwordHash: string): Promise<void> {
-  await db.updateTable('users').set({ password: passwordHash, failed_logins: 0 }).where('id', '=', id).execute()
+/**
+ * Sets a new password hash. With `replacing`, only if the stored hash is still
+ * that one (the one the caller verified): of two changes that raced, the one
+ * that verified a hash another has replaced changes nothing. Returns whether
+ * the hash was set.
+ */
+export async function setPasswordHash(db: Executor, id: number, passwordHash: string, replacing?: string): Promise<boolean> {
+  let query = db.updateTable('users').set({ password: passwordHash }).where('id', '=', id)
+  if (replacing !== undefined) query = query.where('password', '=', replacing)
+  const result = await query.executeTakeFirst()
+  return result.numUpdatedRows > 0n
 }
