@@ -7,6 +7,7 @@ import { systemClock, type Clock } from './clock.js'
 import type { Config } from './config.js'
 import { createPasswordHasher, type PasswordHasher } from './crypto/passwords.js'
 import type { Db } from './db/create-db.js'
+import { findUserIdByLoginName } from './db/login-names.js'
 import { createAuthenticate } from './http/authenticate.js'
 import { configureBodyParsing } from './http/body-parsing.js'
 import { createHandlers } from './http/handlers/index.js'
@@ -111,6 +112,7 @@ export async function buildApp({ config, db, clock = systemClock, logger, passwo
   registerOperations(app, spec.operations, createHandlers({ deps, specText: spec.text, refreshCookie: createRefreshCookie(config.refresh.cookie) }), {
     config,
     authenticate: createAuthenticate({ ...deps, headerTypes: config.jwt.authHeaderTypes }),
+    accountIdOf: (name) => findUserIdByLoginName(db, name),
   })
 
   const pruneTimer =

@@ -49,16 +49,17 @@ t.test('a route openapi.yaml does not describe cannot be registered', async (t) 
 t.test('an operation without a handler, or a handler without an operation, stops the start', async (t) => {
   const config = loadConfig(testEnv)
   const authenticate = async () => {}
+  const accountIdOf = async () => undefined
   const handler = async () => ({})
   const handlers = Object.fromEntries(spec.operations.map((operation) => [operation.operationId, handler]))
   const { getMe, ...missingOne } = handlers
   t.ok(getMe)
   t.throws(
-    () => registerOperations(Fastify(), spec.operations, missingOne, { config, authenticate }),
+    () => registerOperations(Fastify(), spec.operations, missingOne, { config, authenticate, accountIdOf }),
     /no handler for \[getMe\]/,
   )
   t.throws(
-    () => registerOperations(Fastify(), spec.operations, { ...handlers, deleteEverything: handler }, { config, authenticate }),
+    () => registerOperations(Fastify(), spec.operations, { ...handlers, deleteEverything: handler }, { config, authenticate, accountIdOf }),
     /not in the spec \[deleteEverything\]/,
   )
 })

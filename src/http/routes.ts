@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
-import type { Config } from '../config.js'
-import { rateLimitHooks } from './rate-limits.js'
+import { rateLimitHooks, type RateLimitContext } from './rate-limits.js'
 import type { Operation } from './spec.js'
 
 export type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
@@ -14,7 +13,7 @@ export function registerOperations(
   app: FastifyInstance,
   operations: Operation[],
   handlers: Record<string, Handler>,
-  options: { config: Config; authenticate: preHandlerAsyncHookHandler },
+  options: RateLimitContext & { authenticate: preHandlerAsyncHookHandler },
 ): void {
   const unimplemented = operations.filter((operation) => !handlers[operation.operationId])
   const unspecified = Object.keys(handlers).filter((id) => !operations.some((op) => op.operationId === id))
@@ -36,7 +35,7 @@ export function registerOperations(
       ],
       preHandler: [
         ...(operation.secured ? [options.authenticate] : []),
-        ...rateLimitHooks(app, operation, options.config),
+        ...rateLimitHooks(app, operation, options),
       ],
       handler: handlers[operation.operationId]!,
     })
