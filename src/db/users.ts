@@ -1,7 +1,7 @@
 import { foldLoginName } from './login-names.js'
 import { precompiled } from './precompiled.js'
 import { userColumns, type NewUser, type UserRow, type UserUpdate } from './schema.js'
-import type { Executor } from './transaction.js'
+import type { Executor, Trx } from './transaction.js'
 
 export async function insertUser(db: Executor, user: NewUser): Promise<UserRow> {
   return db.insertInto('users').values(user).returning(userColumns).executeTakeFirstOrThrow()
@@ -52,4 +52,22 @@ export async function setPasswordHash(db: Executor, id: number, passwordHash: st
   if (replacing !== undefined) query = query.where('password', '=', replacing)
   const result = await query.executeTakeFirst()
   return result.numUpdatedRows > 0n
+}
+
+/**
+ * The active user, locked until the transaction ends, if their stored hash is
+ * still `passwordHash` (the one the caller verified a password against).
+ * Undefined when a password change, a reset or a deactivation has committed
+ * since: the caller's proof is stale. Taken first in a transaction, the lock
+ * orders it with those changes, which update the same row.
+ */
+export function lockUserWithHash(trx: Trx, id: number, passwordHash: string): Promise<UserRow | undefined> {
+  return trx
+    .selectFrom('users')
+    .select(userColumns)
+    .where('id', '=', id)
+    .where('password', '=', passwordHash)
+    .where('is_active', '=', true)
+    .forUpdate()
+    .executeTakeFirst()
 }
