@@ -14,6 +14,7 @@ import { createHandlers } from './http/handlers/index.js'
 import { registerProblemHandlers, sendProblem, toProblem } from './http/problems.js'
 import { assertKnownOverrides } from './http/rate-limits.js'
 import { createRefreshCookie } from './http/refresh-cookie.js'
+import { registerSecurityHeaders } from './http/security-headers.js'
 import { guardUndocumentedRoutes, registerOperations } from './http/routes.js'
 import { loadSpec } from './http/spec.js'
 import { createValidatorCompiler } from './http/validation.js'
@@ -60,11 +61,9 @@ export async function buildApp({ config, db, clock = systemClock, logger, passwo
   app.setValidatorCompiler(createValidatorCompiler())
   registerProblemHandlers(app)
   app.decorateRequest('auth', null)
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-content-type-options', 'nosniff')
-    // Tokens and account data must not sit in caches (RFC 6749 §5.1).
-    if (request.url.startsWith('/v1/')) reply.header('cache-control', 'no-store')
-    done()
+  registerSecurityHeaders(app, {
+    publicUrl: config.http.publicUrl,
+    servers: ((spec.document.servers ?? []) as { url: string }[]).map((server) => server.url),
   })
 
   const { secret } = signingSecret(config)
