@@ -1,4 +1,5 @@
 import { databaseVariables } from './sections/database.js'
+import { introspectionVariables } from './sections/introspection.js'
 import { limitVariables } from './sections/limits.js'
 import { mailVariables } from './sections/mail.js'
 import { passwordVariables } from './sections/passwords.js'
@@ -17,4 +18,5 @@ export const configTable = {
   ...passwordVariables,
   ...mailVariables,
   ...limitVariables,
+  ...introspectionVariables,
 }

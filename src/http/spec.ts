@@ -79,7 +79,9 @@ function toOperation(document: JsonObject, specPath: string, method: string, raw
     method: method.toUpperCase(),
     path: specPath,
     url: specPath.replace(/\{(\w+)\}/g, ':$1'),
-    secured: security.some((requirement) => Object.keys(requirement).length > 0),
+    // Only bearerAuth (an access token) is the authenticate hook's; other
+    // schemes (the introspection credential) are checked by their handler.
+    secured: security.some((requirement) => 'bearerAuth' in requirement),
     optionalBody: bodySchema !== undefined && requestBody?.required !== true,
     normalizedFields: Object.entries(((bodySchema as JsonObject | undefined)?.properties ?? {}) as Record<string, JsonObject>)
       .filter(([, property]) => property['x-keyturn-normalize'] === 'NFKC')

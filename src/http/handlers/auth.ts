@@ -3,10 +3,12 @@ import { login, logout, register, type LoginInput, type LogoutScope, type Regist
 import { introspect } from '../../services/introspect.js'
 import { refreshTokens } from '../../services/refresh.js'
 import { authOf } from '../authenticate.js'
+import { createIntrospectionGuard } from '../introspection-credential.js'
 import { clientOf, type HandlerContext, type Handlers } from './context.js'
 
 /** Signing in and out, and what tokens are worth. */
 export function authHandlers({ deps, refreshCookie }: HandlerContext): Handlers {
+  const introspectionCaller = createIntrospectionGuard(deps.config.introspection.tokens)
   return {
     async register(request, reply) {
       const result = await register(deps, request.body as RegisterInput, clientOf(request))
@@ -36,6 +38,7 @@ export function authHandlers({ deps, refreshCookie }: HandlerContext): Handlers 
     },
 
     async introspectToken(request) {
+      introspectionCaller(request)
       return introspect(deps, (request.body as { token: string }).token)
     },
   }
