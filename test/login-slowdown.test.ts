@@ -16,19 +16,12 @@ const failures = async (app: TestApp, name: string) =>
 class HeldClock extends TestClock {
   #release!: () => void
   readonly #released = new Promise<void>((resolve) => (this.#release = resolve))
-  #onWait: (() => void) | undefined
+  /** Called as each wait begins. */
+  onWait: (() => void) | undefined
   override async sleep(ms: number): Promise<void> {
     await super.sleep(ms)
-    this.#onWait?.()
+    this.onWait?.()
     await this.#released
-  }
-  /** Resolves once `count` waits have begun. */
-  waited(count: number): Promise<void> {
-    return new Promise((resolve) => {
-      const check = () => this.waits.length >= count && resolve()
-      this.#onWait = check
-      check()
-    })
   }
   release(): void {
     this.#release()
@@ -62,9 +55,21 @@ for (const kind of ['an account', 'a name without an account']) {
     hasher.reset()
 
     // Eight guesses at once, each 1 s (the first delay) behind the one before:
-    // five fit within 5 s, three would queue longer.
-    const guesses = Array.from({ length: 8 }, (_, i) => login(app, name, `guess ${i}`))
-    await clock.waited(5)
+    // five fit within 5 s, three would queue longer. Nothing is released
+    // until all eight have claimed a slot or been refused.
+    let refusedSoFar = 0
+    let allPlaced!: () => void
+    const placed = new Promise<void>((resolve) => (allPlaced = resolve))
+    const check = () => clock.waits.length + refusedSoFar >= 8 && allPlaced()
+    clock.onWait = check
+    const guesses = Array.from({ length: 8 }, (_, i) =>
+      login(app, name, `guess ${i}`).then((res) => {
+        if (res.statusCode === 429) refusedSoFar++
+        check()
+        return res
+      }),
+    )
+    await placed
     t.same([...clock.waits].sort((a, b) => a - b), [1000, 2000, 3000, 4000, 5000], 'each waits its own slot')
     t.same(hasher.calls, [], 'nothing is checked before its slot')
     clock.release()
