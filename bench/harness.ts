@@ -35,7 +35,10 @@ export async function onServer(sql: string): Promise<void> {
 
 export async function start(script: string[], env: Record<string, string>): Promise<string> {
   const port = await freePort()
-  const child = spawn(process.execPath, script, {
+  // BENCH_SERVER_CPUS (e.g. 0) pins the servers to those CPUs, so a load generator pinned elsewhere does not take their time.
+  const pin = process.env.BENCH_SERVER_CPUS
+  const [command, args] = pin ? ['taskset', ['-c', pin, process.execPath, ...script]] : [process.execPath, script]
+  const child = spawn(command, args, {
     cwd: root,
     env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', PORT: String(port), JWT_SECRET: secret, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],

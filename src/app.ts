@@ -5,18 +5,21 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { systemClock, type Clock } from './clock.js'
 import type { Config } from './config.js'
-import { createPasswordHasher } from './crypto/passwords.js'
+import { createPasswordHasher, type PasswordHasher } from './crypto/passwords.js'
 import type { Db } from './db/create-db.js'
+import { findUserIdByLoginName } from './db/login-names.js'
 import { createAuthenticate } from './http/authenticate.js'
 import { cookieCredential } from './http/cookie-authenticate.js'
 import { registerCors } from './http/cors.js'
 import { createCsrfCheck } from './http/csrf.js'
 import { createFeedAuthenticate } from './http/feed-authenticate.js'
+import { introspectionCredential } from './http/introspection-authenticate.js'
 import { configureBodyParsing } from './http/body-parsing.js'
 import { createHandlers } from './http/handlers/index.js'
 import { registerProblemHandlers, sendProblem, toProblem } from './http/problems.js'
 import { assertKnownOverrides } from './http/rate-limits.js'
 import { createRefreshCookie } from './http/refresh-cookie.js'
+import { registerSecurityHeaders } from './http/security-headers.js'
 import { guardUndocumentedRoutes, registerOperations } from './http/routes.js'
 import { headerCredential } from './http/security.js'
 import { loadSpec } from './http/spec.js'
@@ -38,11 +41,13 @@ export interface AppOptions {
   db: Db
   clock?: Clock
   logger?: FastifyBaseLogger
+  /** The password hasher; by default argon2id with the configured parameters (tests watch it). */
+  passwords?: PasswordHasher
 }
 
 const BODY_LIMIT = 32 * 1024
 
-export async function buildApp({ config, db, clock = systemClock, logger }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, db, clock = systemClock, logger, passwords }: AppOptions): Promise<FastifyInstance> {
   const spec = loadSpec()
   assertKnownOverrides(spec.operations, config)
 
@@ -63,11 +68,9 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
   registerProblemHandlers(app)
   app.decorateRequest('auth', null)
   app.decorateRequest('cookieSession', null)
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-content-type-options', 'nosniff')
-    // Tokens and account data must not sit in caches (RFC 6749 §5.1).
-    if (request.url.startsWith('/v1/')) reply.header('cache-control', 'no-store')
-    done()
+  registerSecurityHeaders(app, {
+    publicUrl: config.http.publicUrl,
+    servers: ((spec.document.servers ?? []) as { url: string }[]).map((server) => server.url),
   })
 
   const { secret } = signingSecret(config)
@@ -107,7 +110,7 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
     db,
     config,
     clock,
-    passwords: createPasswordHasher(config.argon2),
+    passwords: passwords ?? createPasswordHasher(config.argon2),
     accessTokens: createAccessTokens({ config, clock, codec: app.jwt }),
     denylist,
     users: new UserCache(config.userCacheTtlMs, clock),
@@ -120,15 +123,17 @@ export async function buildApp({ config, db, clock = systemClock, logger }: AppO
     security: {
       bearerAuth: headerCredential(createAuthenticate({ ...deps, headerTypes: config.jwt.authHeaderTypes })),
       refreshCookie: cookieCredential(deps, refreshCookie),
+      introspectionToken: introspectionCredential(config.introspection.tokens),
       revocationFeed: headerCredential(createFeedAuthenticate(config.revocationFeed.tokens)),
     },
     ...(refreshCookie.enabled ? { csrf: createCsrfCheck(config, refreshCookie) } : {}),
+    accountIdOf: (name) => findUserIdByLoginName(db, name),
   })
 
   const pruneTimer =
     config.pruneIntervalMs > 0
       ? setInterval(() => {
-          prune(db, new Date(clock.now()), config.jwt.leewayMs).then(
+          prune(db, new Date(clock.now()), config).then(
             (counts) => app.log.info({ counts }, 'pruned expired rows'),
             (error) => app.log.warn({ err: error }, 'prune failed'),
           )

@@ -114,12 +114,12 @@ t.test('GET and PATCH me', async (t) => {
     method: 'PATCH',
     url: '/v1/auth/me',
     headers: bearer(grace.access),
-    payload: { first_name: 'Grace', last_name: 'Hopper', email: 'grace@NAVY.mil' },
+    payload: { first_name: 'Grace', last_name: 'Hopper', email: 'grace@NAVY.mil', current_password: PASSWORD },
   })
   t.equal(patched.statusCode, 200)
   t.match(patched.json(), { first_name: 'Grace', last_name: 'Hopper', email: 'grace@navy.mil' })
 
-  const cleared = await app.call({ method: 'PATCH', url: '/v1/auth/me', headers: bearer(grace.access), payload: { email: null } })
+  const cleared = await app.call({ method: 'PATCH', url: '/v1/auth/me', headers: bearer(grace.access), payload: { email: null, current_password: PASSWORD } })
   t.equal(cleared.json().email, null)
   const unchanged = await app.call({ method: 'PATCH', url: '/v1/auth/me', headers: bearer(grace.access), payload: {} })
   t.equal(unchanged.statusCode, 200)
@@ -130,7 +130,7 @@ t.test('GET and PATCH me', async (t) => {
     method: 'PATCH',
     url: '/v1/auth/me',
     headers: bearer(grace.access),
-    payload: { email: `${other.username}@example.com` },
+    payload: { email: `${other.username}@example.com`, current_password: PASSWORD },
   })
   t.equal(taken.statusCode, 409)
   t.equal(taken.json().code, 'email_taken')

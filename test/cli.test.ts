@@ -7,6 +7,7 @@ const migrations = [
   '2026_11_22_090100_create_sessions',
   '2026_11_22_090200_create_revocations',
   '2026_11_22_150000_create_password_reset_tokens',
+  '2026_12_01_100000_create_login_attempts',
 ]
 
 t.test('keyturn migrate: status, up, down, up again', async (t) => {
@@ -34,7 +35,7 @@ t.test('keyturn prune deletes what has expired and prints the counts', async (t)
   t.equal(empty.code, 0, empty.stderr)
   t.equal(
     empty.stdout,
-    'revocations: 0 deleted\nrefresh_tokens: 0 deleted\nsessions: 0 deleted\npassword_reset_tokens: 0 deleted\n',
+    'revocations: 0 deleted\nrefresh_tokens: 0 deleted\nsessions: 0 deleted\npassword_reset_tokens: 0 deleted\nlogin_attempts: 0 deleted\n',
   )
 
   const past = new Date(Date.now() - 24 * 3600_000)
@@ -76,21 +77,30 @@ t.test('keyturn prune deletes what has expired and prints the counts', async (t)
         { token_hash: 'd'.repeat(64), user_id: user.id, created_at: past, expires_at: future },
       ])
       .execute()
+    // Failures of a day ago are forgotten (LOGIN_SLOWDOWN_RESET, 15m); a minute ago they still count.
+    await db
+      .insertInto('login_attempts')
+      .values([
+        { name: 'forgotten', failures: 9, last_failed_at: past, next_attempt_at: past },
+        { name: 'remembered', failures: 9, last_failed_at: new Date(Date.now() - 60_000), next_attempt_at: past },
+      ])
+      .execute()
   })
 
   const res = await keyturn(['prune'], env)
   t.equal(res.code, 0, res.stderr)
   t.equal(
     res.stdout,
-    'revocations: 1 deleted\nrefresh_tokens: 1 deleted\nsessions: 1 deleted\npassword_reset_tokens: 1 deleted\n',
+    'revocations: 1 deleted\nrefresh_tokens: 1 deleted\nsessions: 1 deleted\npassword_reset_tokens: 1 deleted\nlogin_attempts: 1 deleted\n',
   )
   const left = await withCliDatabase(env, async (db) => ({
     sessions: (await db.selectFrom('sessions').select('id').execute()).map((row) => row.id),
     refresh: (await db.selectFrom('refresh_tokens').select('token_hash').execute()).length,
     revocations: (await db.selectFrom('revocations').select('session_id').execute()).map((row) => row.session_id),
     resets: (await db.selectFrom('password_reset_tokens').select('token_hash').execute()).length,
+    attempts: (await db.selectFrom('login_attempts').select('name').execute()).map((row) => row.name),
   }))
-  t.same(left, { sessions: [live], refresh: 1, revocations: [live], resets: 1 }, 'what is still live stays')
+  t.same(left, { sessions: [live], refresh: 1, revocations: [live], resets: 1, attempts: ['remembered'] }, 'what is still live stays')
 })
 
 t.test('help, and clear refusals of bad input', async (t) => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { isDjangoHash, verifyDjangoHash } from '../src/crypto/django-hashes.js'
+import { djangoHashStanding, isDjangoHash, verifyDjangoHash } from '../src/crypto/django-hashes.js'
 import { createPasswordHasher } from '../src/crypto/passwords.js'
 
 /** Every fixture user's password (test/fixtures/django/make_fixtures.py). */
@@ -125,7 +125,6 @@ t.test('malformed and hostile values are false, never an exception, and cost no 
     ['iterations with a leading zero', `pbkdf2_sha256$0${iterations}$${salt}$${hash}`],
     ['iterations over ten million', `pbkdf2_sha256$10000001$${salt}$${hash}`],
     ['iterations absurd', `pbkdf2_sha256$99999999999999999999$${salt}$${hash}`],
-    ['truncated argon2', grace.slice(0, -5)],
     ['argon2 without hash', grace.slice(0, grace.lastIndexOf('$') + 1)],
     ['argon2 unknown variant', grace.replace('argon2id', 'argon2x')],
     ['argon2 unknown version', grace.replace('v=19', 'v=18')],
@@ -148,12 +147,15 @@ t.test('malformed and hostile values are false, never an exception, and cost no 
     ['bcrypt_sha256 with a missing $', linus.replace('$$', '$')],
   ]
 
+  // Still a well-formed argon2 hash within the caps, so checked at its cost (and false), outside the timed part.
+  t.equal(await verifyDjangoHash(grace.slice(0, -5), PASSWORD), false, 'truncated argon2')
+
   const started = performance.now()
   for (const [name, value] of malformed) {
     t.equal(await verifyDjangoHash(value, PASSWORD), false, name)
   }
   // Had one been hashed at its claimed cost (10M+ pbkdf2 rounds, bcrypt 2^16+,
-  // gigabytes of argon2), this alone would take seconds.
+  // gigabytes of argon2), this alone would take seconds; none is hashed at all.
   t.ok(performance.now() - started < 1000, 'refused before any expensive work')
 
   const notStrings: unknown[] = [null, undefined, 42, {}, ['pbkdf2_sha256$1$a$b']]
@@ -162,6 +164,43 @@ t.test('malformed and hostile values are false, never an exception, and cost no 
     t.equal(await verifyDjangoHash(value as string, PASSWORD), false, `verifyDjangoHash(${JSON.stringify(value)})`)
   }
   t.equal(await verifyDjangoHash(ada, undefined as unknown as string), false, 'a password that is no string')
+})
+
+t.test("hashes cost at most Django's current defaults; dearer ones read as too costly and never verify", async (t) => {
+  const ada = stored('ada')
+  const [, , salt, hash] = ada.split('$') as [string, string, string, string]
+  const grace = stored('grace')
+  const argon2Tail = grace.slice(grace.indexOf('$', grace.indexOf('m=')))
+  const bcryptBody = stored('linus').slice('bcrypt_sha256$'.length)
+  for (const [username] of usable) t.equal(djangoHashStanding(stored(username)), 'usable', username)
+  for (const entry of extra) t.equal(djangoHashStanding(entry.encoded), 'usable', entry.name)
+
+  const atCaps = [
+    `pbkdf2_sha256$1500000$${salt}$${hash}`,
+    `argon2$argon2id$v=19$m=102400,t=2,p=8${argon2Tail}`,
+    `argon2$argon2id$v=19$m=51200,t=4,p=8${argon2Tail}`,
+    `bcrypt$${bcryptBody}`,
+  ]
+  for (const value of atCaps) t.equal(djangoHashStanding(value), 'usable', value.slice(0, 40))
+
+  const overCaps = [
+    `pbkdf2_sha256$1500001$${salt}$${hash}`,
+    `pbkdf2_sha1$10000000$${salt}$${stored('margaret').split('$')[3]}`,
+    `argon2$argon2id$v=19$m=102401,t=1,p=8${argon2Tail}`,
+    `argon2$argon2id$v=19$m=51200,t=5,p=8${argon2Tail}`,
+    `argon2$argon2id$v=19$m=102400,t=2,p=9${argon2Tail}`,
+    `bcrypt_sha256$${bcryptBody.replace('$12$', '$13$')}`,
+    `bcrypt$${bcryptBody.replace('$12$', '$31$')}`,
+  ]
+  const started = performance.now()
+  for (const value of overCaps) {
+    t.equal(djangoHashStanding(value), 'too_costly', value.slice(0, 40))
+    t.equal(await verifyDjangoHash(value, PASSWORD), false, 'never verified')
+  }
+  t.ok(performance.now() - started < 1000, 'nor hashed')
+
+  const unreadable = ['', '!', stored('unusable'), 'md5$salt$8d8ba1a4e0ff0bc8d6f84f8e0bb6fb2b', grace.slice('argon2'.length), `pbkdf2_sha256$0$${salt}$${hash}`]
+  for (const value of unreadable) t.equal(djangoHashStanding(value), 'unreadable', JSON.stringify(value.slice(0, 30)))
 })
 
 t.test('verification leaves the event loop free', async (t) => {
@@ -199,4 +238,18 @@ t.test("the service's hasher verifies Django hashes and asks to re-hash them", a
   t.equal(hasher.needsRehash(own), false)
   const bare = stored('grace').slice('argon2'.length)
   t.equal(await hasher.verify(bare, PASSWORD), true, 'a bare $argon2id$ string (Django prefix gone) reads as ours')
+})
+
+t.test('bcrypt runs off the event loop: concurrent checks leave the main thread idle', async (t) => {
+  const bcrypts = [stored('linus'), ...extra.filter((entry) => entry.encoded.startsWith('bcrypt')).map((entry) => entry.encoded)]
+  t.ok(bcrypts.length >= 4, 'cost-12 bcrypt fixtures')
+  // Event loop utilization is the share of wall time the main thread spent
+  // running rather than waiting for I/O. Hashing on the main thread (bcryptjs,
+  // in slices) keeps it near 1 however loaded the machine is; hashing on other
+  // threads leaves it near 0, and a busy machine only makes the wait longer.
+  const before = performance.eventLoopUtilization()
+  const results = await Promise.all(bcrypts.map((hash) => verifyDjangoHash(hash, WRONG)))
+  const { utilization } = performance.eventLoopUtilization(before)
+  t.same(results, bcrypts.map(() => false))
+  t.ok(utilization < 0.5, `the main thread was busy ${(utilization * 100).toFixed(0)}% of the time`)
 })

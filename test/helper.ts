@@ -6,6 +6,7 @@ import tap from 'tap'
 import { buildApp } from '../src/app.js'
 import type { Clock } from '../src/clock.js'
 import { loadConfig, type Config, type Env } from '../src/config.js'
+import type { PasswordHasher } from '../src/crypto/passwords.js'
 import { createDb, type Db } from '../src/db/create-db.js'
 import { migrateToLatest } from '../src/db/migrate.js'
 import { assertMatchesSpec } from './contract.js'
@@ -79,14 +80,19 @@ export async function onServer(statement: string): Promise<void> {
   }
 }
 
-/** A clock that moves only when told to. */
+/** A clock that moves only when told to. A wait on it (the login slowdown) is recorded and over at once. */
 export class TestClock implements Clock {
+  /** Every wait asked of this clock, in ms, in order. */
+  readonly waits: number[] = []
   constructor(public ms = Date.now()) {}
   now(): number {
     return this.ms
   }
   advance(ms: number): void {
     this.ms += ms
+  }
+  async sleep(ms: number): Promise<void> {
+    this.waits.push(ms)
   }
 }
 
@@ -95,6 +101,7 @@ export interface BuildOptions {
   db?: Db
   clock?: Clock
   logger?: FastifyBaseLogger
+  passwords?: PasswordHasher
 }
 
 export interface TestApp {
@@ -113,6 +120,7 @@ export async function build(t: TestLike, options: BuildOptions = {}): Promise<Te
     db,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.passwords ? { passwords: options.passwords } : {}),
   })
   t.teardown(() => app.close())
   return { app, db, config, call: (request) => call(app, request) }

@@ -85,6 +85,17 @@ t.test('import-django: a custom user model, read from stdin', async (t) => {
   t.equal((await login(testApp, 'linus')).statusCode, 200)
 })
 
+t.test('import-django: the summary names who was imported without a password it could use', async (t) => {
+  const env = await cliDatabaseEnv(t)
+  await keyturn(['migrate'], env)
+  const dear = 'pbkdf2_sha256$2000000$s2Du2mUDABB09TIbklX5aI$FZEJzuXDtGV1tXJIfkIWPlQYsNvwDMVBy6ZbeRk9wHI='
+  const records = [record(1, { username: 'dear', password: dear }), record(2, { username: 'legacy', password: 'sha1$salt$hash' })]
+  const res = await keyturn(['import-django', '-'], env, JSON.stringify(records))
+  t.equal(res.code, 0, res.stderr)
+  t.match(res.stdout, "imported without their password, whose hash costs more than Django's defaults: 1;\n  dear\n")
+  t.match(res.stdout, 'imported without their password, hashed in a format keyturn does not read: 1;\n  legacy\n')
+})
+
 t.test('import-django: progress on a terminal', { skip: !hasTerminal && 'no script(1) for a pseudo-terminal' }, async (t) => {
   const env = await migratedEnv(t)
   const records = Array.from({ length: 2500 }, (_, i) => record(i + 1, { username: `bulk${i + 1}` }))
@@ -166,6 +177,40 @@ t.test('importDjangoUsers: records that cannot be users are counted and explaine
   const fine = await db.selectFrom('users').selectAll().where('id', '=', 12).executeTakeFirstOrThrow()
   t.equal(fine.created_at.toISOString(), '2024-01-02T03:04:05.000Z', 'a naive datetime (USE_TZ = False) is read as UTC')
   t.equal(fine.last_login_at?.toISOString(), '2024-06-01T08:00:00.000Z')
+})
+
+t.test('importDjangoUsers: hashes over the cost caps or in formats keyturn cannot read import as unusable, and are reported', async (t) => {
+  const { db } = await createTestDb(t)
+  const pbkdf2 = (iterations: number) => `pbkdf2_sha256$${iterations}$s2Du2mUDABB09TIbklX5aI$FZEJzuXDtGV1tXJIfkIWPlQYsNvwDMVBy6ZbeRk9wHI=`
+  const bcrypt = (cost: number) => `bcrypt_sha256$$2b$${cost}$wA18VJfUfNtjTtxcVpkhFOxRYxK0uqlqvIQj6bLTIXMB3sZ9PT2Hq`
+  const argon2 = (m: number, t: number) => `argon2$argon2id$v=19$m=${m},t=${t},p=8$dTI1aHB2MGJWVkZhZ0NicnFLR2VRaA$7CS8B8IKbBlVhS1CyJxjuD5uKjOgeWbR5g7Wd7i7/ZQ`
+  const passwords: Record<string, string> = {
+    defaults: pbkdf2(1_500_000),
+    argon2defaults: argon2(102_400, 2),
+    bcryptdefault: bcrypt(12),
+    dearpbkdf2: pbkdf2(1_500_001),
+    dearbcrypt: bcrypt(13),
+    deargon2: argon2(204_800, 2),
+    md5: 'md5$salt$8d8ba1a4e0ff0bc8d6f84f8e0bb6fb2b',
+    phc: '$argon2id$v=19$m=4194304,t=10,p=1$c2FsdHNhbHQ$aGFzaGhhc2g',
+    unusable: '!72OFqBbtJV3VoGuKDjqRSCnZZIDq3B2ko7qqEcJR',
+    empty: '',
+  }
+  const records = Object.entries(passwords).map(([username, password], i) => record(i + 1, { username, password }))
+  const report = await importDjangoUsers(db, records)
+  t.equal(report.created, 10)
+  t.equal(report.tooCostlyPasswords, 3)
+  t.same(report.tooCostlyUsernames, ['dearpbkdf2', 'dearbcrypt', 'deargon2'])
+  t.equal(report.unsupportedPasswords, 2)
+  t.same(report.unsupportedUsernames, ['md5', 'phc'])
+  t.equal(report.unusablePasswords, 2)
+  const stored = new Map((await db.selectFrom('users').select(['username', 'password']).execute()).map((row) => [row.username, row.password]))
+  for (const username of ['defaults', 'argon2defaults', 'bcryptdefault', 'unusable', 'empty']) {
+    t.equal(stored.get(username), passwords[username], `${username}: kept as Django stored it`)
+  }
+  for (const username of ['dearpbkdf2', 'dearbcrypt', 'deargon2', 'md5', 'phc']) {
+    t.match(stored.get(username), /^![A-Za-z0-9_-]{40}$/, `${username}: unusable, as set_unusable_password() writes`)
+  }
 })
 
 t.test('importDjangoUsers: one namespace for usernames and emails, ids kept', async (t) => {

@@ -25,7 +25,7 @@ t.test('usernames and emails share one namespace: no one can take a name that lo
     method: 'PATCH',
     url: '/v1/auth/me',
     headers: bearer(other.access),
-    payload: { email: `${early}@example.com` },
+    payload: { email: `${early}@example.com`, current_password: PASSWORD },
   })
   t.equal(patch.statusCode, 409)
   t.equal(patch.json().code, 'email_taken')
@@ -42,7 +42,7 @@ t.test('changing the email moves the login name with it', async (t) => {
   const app = await build(t)
   const user = await signUp(app)
   const moved = `${uniqueName('moved')}@example.com`
-  await app.call({ method: 'PATCH', url: '/v1/auth/me', headers: bearer(user.access), payload: { email: moved } })
+  await app.call({ method: 'PATCH', url: '/v1/auth/me', headers: bearer(user.access), payload: { email: moved, current_password: PASSWORD } })
   t.equal((await login(app, moved)).statusCode, 200, 'the new email logs in')
   t.equal((await login(app, `${user.username}@example.com`)).statusCode, 401, 'the old one does not')
   const reused = await register(app, { username: uniqueName(), email: `${user.username}@example.com` })
@@ -83,7 +83,7 @@ t.test('a deactivated account cannot change its profile', async (t) => {
     method: 'PATCH',
     url: '/v1/auth/me',
     headers: bearer(user.access),
-    payload: { first_name: 'Mallory', email: `${uniqueName()}@example.com` },
+    payload: { first_name: 'Mallory', email: `${uniqueName()}@example.com`, current_password: PASSWORD },
   })
   t.equal(res.statusCode, 401)
   const row = await app.db.selectFrom('users').select(['first_name', 'email']).where('id', '=', user.id).executeTakeFirstOrThrow()

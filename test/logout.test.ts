@@ -118,7 +118,7 @@ t.test('denylist entries expire with the tokens they cover, and prune removes th
   clock.advance(1_000)
   t.equal((await me(app, user!.access)).json().code, 'token_expired', 'after it, expiry alone refuses it')
 
-  const counts = await prune(app.db, new Date(clock.now()), 30_000)
+  const counts = await prune(app.db, new Date(clock.now()), app.config)
   t.ok(counts.revocations >= 1)
   t.ok(counts.sessions >= 1, 'the revoked session whose tokens are all expired goes too')
   t.notOk(await app.db.selectFrom('revocations').select('id').where('session_id', '=', sid).executeTakeFirst())

@@ -42,8 +42,8 @@ t.test('a wrong old password is a 400 naming the field, and counts as a failed l
   const res = await change(app, user.access, { old_password: 'not it at all', new_password: NEW_PASSWORD })
   t.equal(res.statusCode, 400)
   t.same(res.json().errors, [{ pointer: '/old_password', code: 'incorrect_password', detail: 'is not the current password' }])
-  const row = await app.db.selectFrom('users').select('failed_logins').where('id', '=', user.id).executeTakeFirstOrThrow()
-  t.equal(row.failed_logins, 1)
+  const row = await app.db.selectFrom('login_attempts').select('failures').where('name', '=', user.username).executeTakeFirstOrThrow()
+  t.equal(row.failures, 1, 'under the username')
   t.equal((await login(app, user.username, PASSWORD)).statusCode, 200, 'nothing changed')
 })
 

@@ -30,6 +30,19 @@ t.test('login is limited per account and client: guessing elsewhere never locks 
   t.equal(owner.statusCode, 200, 'the owner, from their own client, still gets in')
 })
 
+t.test('the per-account limit counts the account, whichever of its names the guesses use', async (t) => {
+  const app = await build(t, { env: { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_LOGIN_USERNAME: '2/1m' } })
+  const victim = await signUp(app)
+  t.equal((await login(app, victim.username, '10.2.0.1')).statusCode, 401)
+  t.equal((await login(app, `${victim.username.toUpperCase()}@example.com`, '10.2.0.1')).statusCode, 401, 'the email: the same account')
+  t.equal((await login(app, victim.username, '10.2.0.1')).statusCode, 429, 'two guesses used the bucket up')
+  t.equal((await login(app, `${victim.username}@example.com`, '10.2.0.1')).statusCode, 429)
+  const unknown = uniqueName('nobody')
+  t.equal((await login(app, unknown, '10.2.0.1')).statusCode, 401, 'a name without an account has a bucket of its own')
+  t.equal((await login(app, unknown.toUpperCase(), '10.2.0.1')).statusCode, 401, 'folded as logins are')
+  t.equal((await login(app, unknown, '10.2.0.1')).statusCode, 429)
+})
+
 t.test('register and refresh are limited per IP', async (t) => {
   const app = await build(t, {
     env: { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_REGISTER_IP: '1/1h', RATE_LIMIT_REFRESH_IP: '2/1m' },

@@ -68,6 +68,32 @@ t.test('a retired token used within the grace interval is answered with the same
   t.equal((await refresh(app, firstTab.refresh_token)).statusCode, 200, 'and the session goes on')
 })
 
+t.test("a late racer within the grace interval gets the chain's current token, never one already retired", async (t) => {
+  const clock = new TestClock()
+  const app = await build(t, { clock })
+  const user = await signUp(app)
+  // The clock stands still: A trades t0 for t1, B trades t1 for t2, then C presents t0.
+  const t1 = (await refresh(app, user.refresh)).json().tokens.refresh_token
+  const t2 = (await refresh(app, t1)).json().tokens.refresh_token
+  const late = await refresh(app, user.refresh)
+  t.equal(late.statusCode, 200)
+  t.equal(late.json().tokens.refresh_token, t2, 'C holds the current token, not t1, which B already retired')
+  t.equal((await refresh(app, t1)).json().tokens.refresh_token, t2, 'B\'s own t1, still within grace, likewise')
+  const live = (await tokenRows(app, user.access)).filter((row) => row.retired_at === null)
+  t.equal(live.length, 1, 'one live token in the session')
+  clock.advance(60_000)
+  const next = await refresh(app, late.json().tokens.refresh_token)
+  t.equal(next.statusCode, 200, "C's next refresh, after the grace interval, is a rotation and not a reuse")
+
+  // Racing: three refreshes at once of the token just issued, and each answer is the token the chain ends on.
+  const t3 = next.json().tokens.refresh_token
+  const racers = await Promise.all([refresh(app, t3), refresh(app, t3), refresh(app, t3)])
+  t.same(racers.map((res) => res.statusCode), [200, 200, 200])
+  const current = (await tokenRows(app, user.access)).filter((row) => row.retired_at === null)
+  t.equal(current.length, 1)
+  for (const res of racers) t.equal((await refresh(app, res.json().tokens.refresh_token)).statusCode, 200, 'every answer still works within grace')
+})
+
 t.test('replays within the grace interval mint nothing: a copied token still collides with the owner', async (t) => {
   const clock = new TestClock()
   const app = await build(t, { clock })
@@ -225,6 +251,6 @@ t.test('no access token outlives its session, so a pruned session leaves nothing
   const late = (await refresh(app, user.refresh)).json().tokens
   t.equal(late.expires_in, 600, 'capped at the end of the session, 10 minutes away')
   clock.advance(11 * 60_000)
-  await prune(app.db, new Date(clock.now()), 0)
+  await prune(app.db, new Date(clock.now()), app.config)
   t.equal((await me(app, late.access_token)).json().code, 'token_expired')
 })

@@ -3,8 +3,9 @@
 // instance reaches another one's feed (NOTIFY, with the poll as safety net).
 import { sql } from 'kysely'
 import t, { type Test } from 'tap'
+import { loadConfig } from '../src/config.js'
 import { prune } from '../src/services/prune.js'
-import { build, createTestDb, fileDb, logout, serverUrl, signIn, signUp, TestClock, verify, type TestApp } from './helper.js'
+import { build, createTestDb, fileDb, logout, serverUrl, signIn, signUp, TestClock, testEnv, verify, type TestApp } from './helper.js'
 
 const FEED_TOKEN = 'feed-token-0123456789abcdef'
 const NEXT_FEED_TOKEN = 'feed-token-next-0123456789abcdef'
@@ -163,7 +164,7 @@ t.test('a cursor it cannot continue gets the whole live set, flagged full', asyn
 
   // The first logout's entry expires and is pruned; an instance started now holds only the second.
   clock.advance(5 * 60_000)
-  await prune(db, new Date(clock.now()), 0)
+  await prune(db, new Date(clock.now()), loadConfig({ ...testEnv, JWT_LEEWAY: '0' }))
   const fresh = await build(t, { db, env, clock })
   const old = await read(t, fresh, `?after=${cursor}`)
   t.equal(old.full, true, 'a cursor from before what it holds: the whole set')

@@ -51,16 +51,17 @@ t.test('an operation without a handler, or a handler without an operation, stops
   const authenticate = async () => {}
   const schemes = Object.keys((spec.document.components as { securitySchemes: object }).securitySchemes)
   const security = Object.fromEntries(schemes.map((scheme) => [scheme, { presented: () => true, check: authenticate }]))
+  const accountIdOf = async () => undefined
   const handler = async () => ({})
   const handlers = Object.fromEntries(spec.operations.map((operation) => [operation.operationId, handler]))
   const { getMe, ...missingOne } = handlers
   t.ok(getMe)
   t.throws(
-    () => registerOperations(Fastify(), spec.operations, missingOne, { config, security }),
+    () => registerOperations(Fastify(), spec.operations, missingOne, { config, security, accountIdOf }),
     /no handler for \[getMe\]/,
   )
   t.throws(
-    () => registerOperations(Fastify(), spec.operations, { ...handlers, deleteEverything: handler }, { config, security }),
+    () => registerOperations(Fastify(), spec.operations, { ...handlers, deleteEverything: handler }, { config, security, accountIdOf }),
     /not in the spec \[deleteEverything\]/,
   )
 })

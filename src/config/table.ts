@@ -1,6 +1,7 @@
 import { browserVariables } from './sections/browser.js'
 import { databaseVariables } from './sections/database.js'
 import { feedVariables } from './sections/feed.js'
+import { introspectionVariables } from './sections/introspection.js'
 import { limitVariables } from './sections/limits.js'
 import { mailVariables } from './sections/mail.js'
 import { passwordVariables } from './sections/passwords.js'
@@ -21,4 +22,5 @@ export const configTable = {
   ...passwordVariables,
   ...mailVariables,
   ...limitVariables,
+  ...introspectionVariables,
 }

@@ -3,7 +3,7 @@ import type { LoginNamesTable, UsersTable } from './schema.js'
 import type { Trx } from './transaction.js'
 
 /** A user as an import writes it: the id is the one the old system gave (tokens' `sub` stay the same). */
-export type ImportedUser = Omit<UsersTable, 'id' | 'failed_logins' | 'first_name' | 'last_name' | 'is_staff' | 'is_active'> & {
+export type ImportedUser = Omit<UsersTable, 'id' | 'first_name' | 'last_name' | 'is_staff' | 'is_active'> & {
   id: number
   first_name: string
   last_name: string

@@ -1,16 +1,20 @@
 import type { Executor, Trx } from './transaction.js'
 
 /**
- * Stores a reset unless the user already has `cap.count` made since `cap.since`.
- * Locks the user's row first, so concurrent requests for one account (from
- * any instance) count one after another: the cap cannot be raced past.
+ * Stores a reset unless the user already has `cap.count` made since `cap.since`,
+ * or their email is no longer `mailedTo` (an email change committed since the
+ * account was looked up: the link must not go to the old address). Locks the
+ * user's row first, so concurrent requests for one account (from any
+ * instance) count one after another, and an email change waits or is waited for.
  */
 export async function insertPasswordResetWithinCap(
   trx: Trx,
   reset: { token_hash: string; user_id: number; created_at: Date; expires_at: Date },
   cap: { since: Date; count: number },
+  mailedTo: string,
 ): Promise<boolean> {
-  await trx.selectFrom('users').select('id').where('id', '=', reset.user_id).forUpdate().execute()
+  const user = await trx.selectFrom('users').select('email').where('id', '=', reset.user_id).forUpdate().executeTakeFirst()
+  if (user?.email !== mailedTo) return false
   const row = await trx
     .selectFrom('password_reset_tokens')
     .select((eb) => eb.fn.countAll<number>().as('count'))

@@ -151,26 +151,36 @@ const rotateIfCurrentQuery = precompiled<Rotation, Rotated>((db, slot) =>
 )
 
 /**
- * Within the grace interval a retired token is answered with its successor:
- * the session is marked used (if it is still live) and the successor's expiry
- * returned. Undefined when the session has ended meanwhile.
+ * Within the grace interval a retired token is answered with its session's
+ * current token: if that token is still current (not retired, not expired) and
+ * its session live, the session is marked used and the token's expiry
+ * returned. Undefined when it was rotated or its session ended meanwhile.
  */
 export async function touchForRace(
   db: Executor,
-  race: { sessionId: string; successorHash: string; now: Date; accessExpiresAt: Date },
-): Promise<{ successor_expires_at: Date } | undefined> {
+  race: { sessionId: string; currentHash: string; now: Date; accessExpiresAt: Date },
+): Promise<{ current_expires_at: Date } | undefined> {
   return db
+    .with('current', (qb) =>
+      qb
+        .selectFrom('refresh_tokens')
+        .select('expires_at')
+        .where('token_hash', '=', race.currentHash)
+        .where('session_id', '=', race.sessionId)
+        .where('retired_at', 'is', null)
+        .where('expires_at', '>', race.now),
+    )
     .with('touched', (qb) =>
       qb
         .updateTable('sessions')
         .set({ last_used_at: race.now, access_expires_at: noteAccessExpiry(race.accessExpiresAt) })
         .where('id', '=', race.sessionId)
         .where('revoked_at', 'is', null)
+        .where((eb) => eb.exists(eb.selectFrom('current').select('expires_at')))
         .returning('id'),
     )
-    .selectFrom(['refresh_tokens', 'touched'])
-    .select('refresh_tokens.expires_at as successor_expires_at')
-    .where('refresh_tokens.token_hash', '=', race.successorHash)
+    .selectFrom(['current', 'touched'])
+    .select('current.expires_at as current_expires_at')
     .executeTakeFirst()
 }
 

@@ -12,7 +12,6 @@ export interface UsersTable {
   is_active: Generated<boolean>
   created_at: Date
   last_login_at: Date | null
-  failed_logins: Generated<number>
 }
 
 /** The names a user logs in with, case-folded (see foldLoginName): one namespace for usernames and emails. */
@@ -61,6 +60,17 @@ export interface RevocationsTable {
   created_at: Date
 }
 
+/** Failed password checks per login name, for the progressive slowdown (see login-attempts.ts). */
+export interface LoginAttemptsTable {
+  /** The login name asked for, folded (foldLoginName), whether or not an account has it. */
+  name: string
+  /** Failures in a row; forgotten LOGIN_SLOWDOWN_RESET after the last one. */
+  failures: number
+  last_failed_at: Date
+  /** The end of the last attempt slot handed out: the next attempt waits until then, plus its delay. */
+  next_attempt_at: Date
+}
+
 /** One-time password reset tokens, consumed (deleted) by use. */
 export interface PasswordResetTokensTable {
   /** SHA-256 of the token sent by mail, hex. */
@@ -77,6 +87,7 @@ export interface Database {
   refresh_tokens: RefreshTokensTable
   revocations: RevocationsTable
   password_reset_tokens: PasswordResetTokensTable
+  login_attempts: LoginAttemptsTable
 }
 
 export type UserRow = Selectable<UsersTable>
@@ -110,5 +121,4 @@ export const userColumns = allColumns<UsersTable>()(
   'is_active',
   'created_at',
   'last_login_at',
-  'failed_logins',
 )

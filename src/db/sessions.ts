@@ -1,3 +1,5 @@
+import { sql } from 'kysely'
+import { precompiled } from './precompiled.js'
 import type { NewSession } from './schema.js'
 import type { Executor, Trx } from './transaction.js'
 
@@ -78,3 +80,21 @@ export async function isUsersSession(db: Executor, userId: number, sessionId: st
   const row = await db.selectFrom('sessions').select('id').where('id', '=', sessionId).where('user_id', '=', userId).executeTakeFirst()
   return row !== undefined
 }
+
+/**
+ * Where a user's session stands for a request that changes something: live
+ * (not ended, not past its end), ended, or not a session of this user at all.
+ * One primary-key look-up.
+ */
+export async function sessionStanding(db: Executor, userId: number, sessionId: string, now: Date): Promise<'live' | 'ended' | undefined> {
+  const [row] = await sessionStandingQuery(db, { userId, sessionId, now })
+  return row === undefined ? undefined : row.live ? 'live' : 'ended'
+}
+
+const sessionStandingQuery = precompiled<{ userId: number; sessionId: string; now: Date }, { live: boolean }>((db, slot) =>
+  db
+    .selectFrom('sessions')
+    .select(sql<boolean>`revoked_at is null and expires_at > ${slot('now')}`.as('live'))
+    .where('id', '=', slot('sessionId'))
+    .where('user_id', '=', slot('userId')),
+)

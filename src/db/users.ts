@@ -1,7 +1,7 @@
 import { foldLoginName } from './login-names.js'
 import { precompiled } from './precompiled.js'
 import { userColumns, type NewUser, type UserRow, type UserUpdate } from './schema.js'
-import type { Executor } from './transaction.js'
+import type { Executor, Trx } from './transaction.js'
 
 export async function insertUser(db: Executor, user: NewUser): Promise<UserRow> {
   return db.insertInto('users').values(user).returning(userColumns).executeTakeFirstOrThrow()
@@ -41,16 +41,33 @@ export async function upgradePasswordHash(db: Executor, id: number, verified: st
   await db.updateTable('users').set({ password: upgraded }).where('id', '=', id).where('password', '=', verified).execute()
 }
 
-/** One more failed login for the account (the progressive slowdown reads it). */
-export async function recordFailedLogin(db: Executor, id: number): Promise<void> {
-  await db
-    .updateTable('users')
-    .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1) }))
-    .where('id', '=', id)
-    .execute()
+/**
+ * Sets a new password hash. With `replacing`, only if the stored hash is still
+ * that one (the one the caller verified): of two changes that raced, the one
+ * that verified a hash another has replaced changes nothing. Returns whether
+ * the hash was set.
+ */
+export async function setPasswordHash(db: Executor, id: number, passwordHash: string, replacing?: string): Promise<boolean> {
+  let query = db.updateTable('users').set({ password: passwordHash }).where('id', '=', id)
+  if (replacing !== undefined) query = query.where('password', '=', replacing)
+  const result = await query.executeTakeFirst()
+  return result.numUpdatedRows > 0n
 }
 
-/** Sets a new password hash; a new password also clears the failed-login count. */
-export async function setPasswordHash(db: Executor, id: number, passwordHash: string): Promise<void> {
-  await db.updateTable('users').set({ password: passwordHash, failed_logins: 0 }).where('id', '=', id).execute()
+/**
+ * The active user, locked until the transaction ends, if their stored hash is
+ * still `passwordHash` (the one the caller verified a password against).
+ * Undefined when a password change, a reset or a deactivation has committed
+ * since: the caller's proof is stale. Taken first in a transaction, the lock
+ * orders it with those changes, which update the same row.
+ */
+export function lockUserWithHash(trx: Trx, id: number, passwordHash: string): Promise<UserRow | undefined> {
+  return trx
+    .selectFrom('users')
+    .select(userColumns)
+    .where('id', '=', id)
+    .where('password', '=', passwordHash)
+    .where('is_active', '=', true)
+    .forUpdate()
+    .executeTakeFirst()
 }

@@ -18,13 +18,27 @@ export function assertKnownOverrides(operations: Operation[], config: Config): v
   }
 }
 
-const keyOf: Record<RateLimitRule['key'], (request: FastifyRequest) => string> = {
+export interface RateLimitContext {
+  config: Config
+  /** The account a login name (username or email) belongs to, if any. */
+  accountIdOf: (loginName: string) => Promise<number | undefined>
+}
+
+type KeyOf = (request: FastifyRequest, context: RateLimitContext) => string | Promise<string>
+
+const keyOf: Record<RateLimitRule['key'], KeyOf> = {
   ip: (request) => request.ip,
   // Per account and client: a limit per account alone would let anyone lock
   // its owner out by spending it. Guessing spread over many clients is met by
-  // the account's progressive slowdown instead (services/auth.ts).
-  // Validation has run: the body has a username, folded as logins are.
-  username: (request) => `${foldLoginName(String((request.body as { username?: unknown }).username))}|${request.ip}`,
+  // the login name's progressive slowdown instead (services/password-check.ts).
+  // The account, not the name: its username and its email share one bucket.
+  // A name without an account counts under itself, folded as logins are; the
+  // look-up is the same either way. Validation has run: the body has a username.
+  username: async (request, { accountIdOf }) => {
+    const name = String((request.body as { username?: unknown }).username)
+    const id = await accountIdOf(name)
+    return `${id === undefined ? `name:${foldLoginName(name)}` : `account:${id}`}|${request.ip}`
+  },
   // The authenticated caller: these hooks run after authentication.
   user: (request) => request.auth?.sub ?? request.ip,
 }
@@ -34,7 +48,8 @@ const keyOf: Record<RateLimitRule['key'], (request: FastifyRequest) => string> =
  * on its own, so a login is limited per IP and, separately, per account.
  * @fastify/rate-limit's createRateLimit only counts; the 429 is ours.
  */
-export function rateLimitHooks(app: FastifyInstance, operation: Operation, config: Config): preHandlerAsyncHookHandler[] {
+export function rateLimitHooks(app: FastifyInstance, operation: Operation, context: RateLimitContext): preHandlerAsyncHookHandler[] {
+  const { config } = context
   if (!config.rateLimit.enabled) return []
   return operation.rateLimits.map((rule) => {
     const override = config.rateLimit.overrides[overrideName(rule)]
@@ -43,7 +58,7 @@ export function rateLimitHooks(app: FastifyInstance, operation: Operation, confi
     const count = app.createRateLimit({
       max,
       timeWindow: windowMs,
-      keyGenerator: (request) => `${rule.bucket}:${rule.key}:${keyOf[rule.key](request)}`,
+      keyGenerator: async (request) => `${rule.bucket}:${rule.key}:${await keyOf[rule.key](request, context)}`,
     })
     return async (request) => {
       const result = await count(request)

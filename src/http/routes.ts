@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { Config } from '../config.js'
-import { rateLimitHooks } from './rate-limits.js'
+import { rateLimitHooks, type RateLimitContext } from './rate-limits.js'
 import { securityHook, type SecurityCheck } from './security.js'
 import type { Operation } from './spec.js'
 
@@ -15,8 +14,7 @@ export function registerOperations(
   app: FastifyInstance,
   operations: Operation[],
   handlers: Record<string, Handler>,
-  options: {
-    config: Config
+  options: RateLimitContext & {
     /** The check of each security scheme openapi.yaml names (bearerAuth: an access token; ...). */
     security: Record<string, SecurityCheck>
     /** The CSRF checks of operations that read the refresh cookie (x-keyturn-refresh-cookie), in cookie mode. */
@@ -47,7 +45,7 @@ export function registerOperations(
       ],
       preHandler: [
         ...(authenticate ? [authenticate] : []),
-        ...rateLimitHooks(app, operation, options.config),
+        ...rateLimitHooks(app, operation, options),
       ],
       handler: handlers[operation.operationId]!,
     })

@@ -85,7 +85,8 @@ function toOperation(document: JsonObject, specPath: string, method: string, raw
     method: method.toUpperCase(),
     path: specPath,
     url: specPath.replace(/\{(\w+)\}/g, ':$1'),
-    secured: security.some((requirement) => Object.keys(requirement).length > 0),
+    // bearerAuth (an access token) is what `secured` means: the operations a user calls as themselves.
+    secured: security.some((requirement) => 'bearerAuth' in requirement),
     securitySchemes: [...new Set(security.flatMap((requirement) => Object.keys(requirement)))],
     anonymousAllowed: security.length === 0 || security.some((requirement) => Object.keys(requirement).length === 0),
     readsRefreshCookie: operation['x-keyturn-refresh-cookie'] === true,

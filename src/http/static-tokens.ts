@@ -8,16 +8,19 @@ import { problem } from '../errors.js'
  * can be rotated without an outage. Compared as SHA-256 digests in constant
  * time: equal lengths, and no early exit telling how much of a guess matched.
  */
-export function createStaticTokenCheck(tokens: readonly string[]): (request: FastifyRequest) => void {
+export function createStaticTokenCheck(
+  tokens: readonly string[],
+  { what = 'a credential' }: { what?: string } = {},
+): (request: FastifyRequest) => void {
   const digests = tokens.map(digest)
   return (request) => {
     const [scheme = '', token, ...rest] = (request.headers.authorization ?? '').trim().split(/\s+/)
-    if (scheme.toLowerCase() !== 'bearer' || !token) throw problem('not_authenticated')
+    if (scheme.toLowerCase() !== 'bearer' || !token) throw problem('not_authenticated', { detail: `This endpoint needs ${what}.` })
     if (rest.length > 0) throw problem('token_invalid', { detail: 'The Authorization header is malformed.' })
     const presented = digest(token)
     let matched = false
     for (const known of digests) matched = timingSafeEqual(presented, known) || matched
-    if (!matched) throw problem('token_invalid', { detail: 'Not a credential of this service.' })
+    if (!matched) throw problem('token_invalid', { detail: `Not ${what} of this service.` })
   }
 }
 

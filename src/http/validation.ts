@@ -32,6 +32,7 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
 
 const codes: Record<string, FieldCode> = {
   required: 'required',
+  dependentRequired: 'required',
   additionalProperties: 'unknown_field',
   type: 'invalid_type',
   minLength: 'too_short',
@@ -49,6 +50,7 @@ function describe(error: ErrorObject): string {
   const params = error.params as Record<string, unknown>
   switch (error.keyword) {
     case 'required':
+    case 'dependentRequired':
       return 'is required'
     case 'additionalProperties':
       return 'is not a known field'
@@ -78,7 +80,10 @@ export function toFieldErrors(errors: ErrorObject[]): FieldError[] {
     // anyOf reports each branch, then itself; the branches say more.
     if (error.keyword === 'anyOf') continue
     let pointer = error.instancePath
-    if (error.keyword === 'required') pointer += `/${(error.params as { missingProperty: string }).missingProperty}`
+    // dependentRequired: a field another one needs (current_password beside email).
+    if (error.keyword === 'required' || error.keyword === 'dependentRequired') {
+      pointer += `/${(error.params as { missingProperty: string }).missingProperty}`
+    }
     if (error.keyword === 'additionalProperties') pointer += `/${(error.params as { additionalProperty: string }).additionalProperty}`
     const fieldError: FieldError = { pointer, code: codes[error.keyword] ?? 'invalid', detail: describe(error) }
     if (!fieldErrors.some((seen) => seen.pointer === pointer && seen.code === fieldError.code)) fieldErrors.push(fieldError)

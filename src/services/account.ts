@@ -1,19 +1,25 @@
-import { replaceEmailLoginName } from '../db/login-names.js'
-import { inTransaction } from '../db/transaction.js'
-import { findUserById, updateActiveUser } from '../db/users.js'
-import { problem } from '../errors.js'
+import { sessionStanding } from '../db/sessions.js'
+import type { UserRow } from '../db/schema.js'
+import { inTransaction, type Trx } from '../db/transaction.js'
+import { findUserById, lockUserWithHash, updateActiveUser } from '../db/users.js'
+import { fieldProblem, problem } from '../errors.js'
 import type { AccessClaims } from '../tokens/access-token.js'
 import type { ServiceDeps } from './deps.js'
+import { applyEmailChange, noticeEmailChanged, type EmailChanged } from './email-change.js'
 import { normalizeEmail } from './normalize.js'
+import { checkPassword } from './password-check.js'
 import { toUser, type User } from './views.js'
 
 export interface ProfileChanges {
   email?: string | null
   first_name?: string
   last_name?: string
+  /** The account's password: required (by the spec) with `email`, checked whenever given. */
+  current_password?: string
 }
 
 const accountGone = () => problem('token_invalid', { detail: 'The account no longer exists or is inactive.' })
+const incorrectPassword = () => fieldProblem('current_password', 'incorrect_password', 'is not the current password')
 
 export async function getMe(deps: ServiceDeps, auth: AccessClaims): Promise<User> {
   const id = Number(auth.sub)
@@ -27,17 +33,50 @@ export async function getMe(deps: ServiceDeps, auth: AccessClaims): Promise<User
   return user
 }
 
+/**
+ * Changes the caller's names and, with the current password, their email.
+ * The password is checked as a login checks it (slowdown included), then the
+ * change commits only if that password is still the account's and the
+ * session still live: a password change or reset that commits in between
+ * wins, and this change does nothing.
+ */
 export async function updateMe(deps: ServiceDeps, auth: AccessClaims, changes: ProfileChanges): Promise<User> {
-  if (Object.keys(changes).length === 0) return getMe(deps, auth)
-  const { email: newEmail, ...names } = changes
+  const { current_password: password, email, ...names } = changes
+  const changesEmail = 'email' in changes
+  if (!changesEmail && password === undefined && Object.keys(names).length === 0) return getMe(deps, auth)
+  const proven = password === undefined ? undefined : await proveCurrentPassword(deps, auth, password)
+
+  let changed: EmailChanged | undefined
   const user = await inTransaction(deps.db, async (trx) => {
-    const email = 'email' in changes ? { email: normalizeEmail(newEmail) } : {}
-    const updated = await updateActiveUser(trx, Number(auth.sub), { ...names, ...email })
-    if (!updated) throw accountGone()
-    if ('email' in email && !(await replaceEmailLoginName(trx, updated, updated.email))) throw problem('email_taken')
-    return updated
+    changed = undefined
+    const locked = proven && (await lockProven(trx, deps, auth, proven))
+    const named = Object.keys(names).length > 0 ? await updateActiveUser(trx, Number(auth.sub), names) : locked
+    let row = named ?? (await findUserById(trx, Number(auth.sub)))
+    if (!row?.is_active) throw accountGone()
+    const newEmail = normalizeEmail(email)
+    if (changesEmail && locked && newEmail !== row.email) ({ user: row, changed } = await applyEmailChange(trx, row, newEmail))
+    return row
   })
+  if (changed) noticeEmailChanged(deps, changed)
   const view = toUser(user)
   deps.users.set(user.id, view)
   return view
+}
+
+/** The caller's row if `password` is theirs; incorrect_password (counted as a failed login) otherwise. */
+async function proveCurrentPassword(deps: ServiceDeps, auth: AccessClaims, password: string): Promise<UserRow> {
+  const user = await findUserById(deps.db, Number(auth.sub))
+  if (!user?.is_active) throw accountGone()
+  if (!(await checkPassword(deps, { name: user.username, user, password }))) throw incorrectPassword()
+  return user
+}
+
+/** Locks the user row if the proven hash is still theirs; says why not otherwise (session ended, or password changed). */
+async function lockProven(trx: Trx, deps: ServiceDeps, auth: AccessClaims, proven: UserRow): Promise<UserRow> {
+  const locked = await lockUserWithHash(trx, proven.id, proven.password)
+  if (locked) return locked
+  const standing = await sessionStanding(trx, proven.id, auth.sid, new Date(deps.clock.now()))
+  if (standing !== 'live') throw problem('token_revoked', { detail: 'The session has ended.' })
+  if (!(await findUserById(trx, proven.id))?.is_active) throw accountGone()
+  throw incorrectPassword()
 }

@@ -38,16 +38,18 @@ export function register(deps: ServiceDeps, input: RegisterInput, client: Client
 
 export async function login(deps: ServiceDeps, input: LoginInput, client: ClientInfo): Promise<SignedIn> {
   const { passwords } = deps
-  const user = await findUserByLoginName(deps.db, input.username)
-  // Every path verifies one hash, so response time does not tell whether the account exists.
-  const verified = user ? await checkPassword(deps, user, input.password) : await passwords.verifyDummy(input.password)
-  if (!user || !verified || !user.is_active) throw problem('invalid_credentials')
+  const found = await findUserByLoginName(deps.db, input.username)
+  // An inactive account is checked as a missing one: unknown user, wrong
+  // password and inactive account do the same work and give the same answer.
+  const user = found?.is_active ? found : undefined
+  const verified = await checkPassword(deps, { name: input.username, user, password: input.password })
+  if (!user || !verified) throw problem('invalid_credentials')
 
   const upgradedHash = passwords.needsRehash(user.password) ? await passwords.hash(input.password) : undefined
   const signedIn = await inTransaction(deps.db, async (trx) => {
     const now = new Date(deps.clock.now())
     if (upgradedHash) await upgradePasswordHash(trx, user.id, user.password, upgradedHash)
-    const updated = (await updateActiveUser(trx, user.id, { last_login_at: now, failed_logins: 0 })) ?? user
+    const updated = (await updateActiveUser(trx, user.id, { last_login_at: now })) ?? user
     return { user: toUser(updated), tokens: await startSession(trx, deps, updated, client) }
   })
   deps.users.set(signedIn.user.id, signedIn.user)

@@ -12,6 +12,7 @@ import { foldLoginName } from '../db/login-names.js'
 import type { LoginNamesTable } from '../db/schema.js'
 import { inTransaction, type Trx } from '../db/transaction.js'
 import { emailProblem, usernameProblem } from './create-user.js'
+import { passwordStanding, unusablePassword, type PasswordStanding } from './imported-passwords.js'
 import { normalizeEmail, normalizeUsername } from './normalize.js'
 
 /** The file itself cannot be read as a dump: nothing was imported. */
@@ -35,8 +36,18 @@ export interface ImportReport {
   withoutEmail: string[]
   /** Imported, but without an email the API would refuse (Django checks emails in forms, not in the database). */
   badEmails: string[]
-  /** Django's set_unusable_password() ("!..."): they need a password reset to sign in. */
+  /** Django's set_unusable_password() ("!..."), or empty: they need a password reset to sign in. */
   unusablePasswords: number
+  /**
+   * Django hashes costlier than Django's current defaults (see
+   * django-hashes.ts): imported unusable, so no login attempt can cost more
+   * than Django's own; they need a password reset. The first usernames are listed.
+   */
+  tooCostlyPasswords: number
+  tooCostlyUsernames: string[]
+  /** Hashes in a format keyturn does not verify (md5, sha1, scrypt, malformed...): imported unusable, likewise. */
+  unsupportedPasswords: number
+  unsupportedUsernames: string[]
 }
 
 const REASONS_KEPT = 10
@@ -122,18 +133,26 @@ export async function importDjangoUsers(db: Db, records: unknown[], options: Imp
     withoutEmail: [],
     badEmails: [],
     unusablePasswords: 0,
+    tooCostlyPasswords: 0,
+    tooCostlyUsernames: [],
+    unsupportedPasswords: 0,
+    unsupportedUsernames: [],
   }
   const now = options.now ?? new Date()
   const badEmailIds = new Set<number>()
+  const standings = new Map<number, PasswordStanding>()
   const users = records.map((record, index) => {
-    const user = toImportedUser(record, now)
-    if (typeof user !== 'string') {
+    const parsed = toImportedUser(record, now)
+    if (typeof parsed !== 'string') {
+      const standing = passwordStanding(parsed.password)
+      standings.set(parsed.id, standing)
+      const user = standing === 'too_costly' || standing === 'unsupported' ? { ...parsed, password: unusablePassword() } : parsed
       if (user.email === null || !emailProblem(user.email)) return user
       badEmailIds.add(user.id)
       return { ...user, email: null }
     }
     report.invalid++
-    if (report.invalidReasons.length < REASONS_KEPT) report.invalidReasons.push(`record ${index + 1}${pkOf(record)}: ${user}`)
+    if (report.invalidReasons.length < REASONS_KEPT) report.invalidReasons.push(`record ${index + 1}${pkOf(record)}: ${parsed}`)
     return undefined
   })
   // Usernames and emails share one namespace. A username is what an account
@@ -153,13 +172,18 @@ export async function importDjangoUsers(db: Db, records: unknown[], options: Imp
     report.takenUsernames.push(...outcome.takenUsernames)
     report.withoutEmail.push(...outcome.withoutEmail)
     report.badEmails.push(...batch.filter((user) => badEmailIds.has(user.id) && outcome.inserted.has(user.id)).map((user) => user.username))
-    report.unusablePasswords += outcome.unusablePasswords
+    for (const user of batch.filter((user) => outcome.inserted.has(user.id))) {
+      const standing = standings.get(user.id)
+      if (standing === 'unusable') report.unusablePasswords++
+      if (standing === 'too_costly' && report.tooCostlyPasswords++ < REASONS_KEPT) report.tooCostlyUsernames.push(user.username)
+      if (standing === 'unsupported' && report.unsupportedPasswords++ < REASONS_KEPT) report.unsupportedUsernames.push(user.username)
+    }
     options.onProgress?.(Math.min(start + batchSize, users.length), users.length)
   }
   return report
 }
 
-type BatchOutcome = Pick<ImportReport, 'created' | 'skipped' | 'takenIds' | 'takenUsernames' | 'withoutEmail' | 'unusablePasswords'> & {
+type BatchOutcome = Pick<ImportReport, 'created' | 'skipped' | 'takenIds' | 'takenUsernames' | 'withoutEmail'> & {
   inserted: Set<number>
 }
 
@@ -210,7 +234,6 @@ async function importBatch(trx: Trx, batch: ImportedUser[], usernameOwners: Map<
     takenIds,
     takenUsernames,
     withoutEmail: withoutEmail.filter((user) => inserted.has(user.id)).map((user) => user.username),
-    unusablePasswords: rows.filter((user) => inserted.has(user.id) && (user.password === '' || user.password.startsWith('!'))).length,
   }
 }
 

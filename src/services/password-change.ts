@@ -20,13 +20,14 @@ export interface PasswordChange {
 export async function changePassword(deps: ServiceDeps, auth: AccessClaims, change: PasswordChange): Promise<void> {
   const user = await findUserById(deps.db, Number(auth.sub))
   if (!user?.is_active) throw problem('token_invalid', { detail: 'The account no longer exists or is inactive.' })
-  if (!(await checkPassword(deps, user, change.old_password))) {
-    throw fieldProblem('old_password', 'incorrect_password', 'is not the current password')
-  }
+  const incorrect = () => fieldProblem('old_password', 'incorrect_password', 'is not the current password')
+  if (!(await checkPassword(deps, { name: user.username, user, password: change.old_password }))) throw incorrect()
   assertAcceptablePassword(deps.config.passwordPolicy, change.new_password, user, 'new_password')
   const passwordHash = await deps.passwords.hash(change.new_password)
   await endSessions(deps, { userId: user.id, except: auth.sid }, 'password_changed', async (trx) => {
-    await setPasswordHash(trx, user.id, passwordHash)
+    // Only over the hash just verified: a change or reset that committed
+    // meanwhile made old_password stale, and this change must not undo it.
+    if (!(await setPasswordHash(trx, user.id, passwordHash, user.password))) throw incorrect()
     await deletePasswordResets(trx, user.id)
   })
 }

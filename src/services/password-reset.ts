@@ -26,17 +26,18 @@ async function mailResetLink(deps: ServiceDeps, email: string): Promise<void> {
   const user = await findUserByLoginName(deps.db, email)
   // Only to the account whose email this is, never to a username that looks like one.
   if (!user?.is_active || !user.email || foldLoginName(user.email) !== foldLoginName(email)) return
+  const mailedTo = user.email
   const now = deps.clock.now()
   const { ttlMs, maxPerHour, urlTemplate } = deps.config.passwordReset
   const token = generateOpaqueToken()
   const reset = { token_hash: hashOpaqueToken(token), user_id: user.id, created_at: new Date(now), expires_at: new Date(now + ttlMs) }
   // A cap per account keeps anyone from flooding an inbox; past it, requests are answered alike and send nothing.
   const cap = { since: new Date(now - 3_600_000), count: maxPerHour }
-  if (!(await inTransaction(deps.db, (trx) => insertPasswordResetWithinCap(trx, reset, cap)))) return
+  if (!(await inTransaction(deps.db, (trx) => insertPasswordResetWithinCap(trx, reset, cap, mailedTo)))) return
   const link = urlTemplate.replace('{token}', encodeURIComponent(token))
   const minutes = Math.round(ttlMs / 60_000)
   await deps.mailer.send({
-    to: user.email,
+    to: mailedTo,
     subject: 'Reset your password',
     text: [
       `Someone asked to reset the password of the account "${user.username}".`,

@@ -1,4 +1,6 @@
+import type { Config } from '../config.js'
 import type { Db } from '../db/create-db.js'
+import { deleteStaleLoginAttempts } from '../db/login-attempts.js'
 import { deleteExpiredPasswordResets } from '../db/password-resets.js'
 import { deleteExpiredRefreshTokens } from '../db/refresh-tokens.js'
 import { deleteExpiredRevocations } from '../db/revocations.js'
@@ -9,19 +11,22 @@ export interface PruneCounts {
   refresh_tokens: number
   sessions: number
   password_reset_tokens: number
+  login_attempts: number
 }
 
 /**
  * Deletes what can no longer matter: denylist entries past their tokens'
- * expiry, expired refresh and reset tokens, and sessions that are over and whose access
+ * expiry, expired refresh and reset tokens, sessions that are over and whose access
  * tokens have all expired (until then a logout must still find the session to
- * revoke it). Keeps every table bounded.
+ * revoke it), and failed-login counts already forgotten. Keeps every table bounded.
  */
-export async function prune(db: Db, now: Date, leewayMs: number): Promise<PruneCounts> {
+export async function prune(db: Db, now: Date, config: Pick<Config, 'jwt' | 'loginSlowdown'>): Promise<PruneCounts> {
+  const leewayMs = config.jwt.leewayMs
   return {
     revocations: await deleteExpiredRevocations(db, now),
     refresh_tokens: await deleteExpiredRefreshTokens(db, now),
     sessions: await deleteFinishedSessions(db, now, new Date(now.getTime() - leewayMs)),
     password_reset_tokens: await deleteExpiredPasswordResets(db, now),
+    login_attempts: await deleteStaleLoginAttempts(db, now, config.loginSlowdown.resetMs),
   }
 }

@@ -17,7 +17,7 @@ type Standing = { refuse: ProblemCode } | { reused: true } | { racing: string } 
  * token, is one statement (rotateIfCurrent). Otherwise the token is read and
  * judged: unknown, ended or expired is refused; retired within
  * REFRESH_REUSE_INTERVAL of its rotation is a racing second request (a second
- * tab), answered with the same successor; retired longer ago is a replay of a
+ * tab), answered with the session's current token; retired longer ago is a replay of a
  * copied token, and the whole session ends (RFC 9700 §4.14.2).
  */
 export async function refreshTokens(deps: ServiceDeps, presented: string): Promise<TokenResponse> {
@@ -39,7 +39,7 @@ export async function refreshTokens(deps: ServiceDeps, presented: string): Promi
       const answer = await answerRace(deps, token!, standing.racing, now)
       if (answer) return answer
     }
-    // The token changed between the two statements (rotated, or its session ended): judge again.
+    // The token or its chain changed between the statements (rotated, or its session ended): judge again.
   }
   // Only a session under a storm of concurrent refreshes gets here.
   throw problem('unavailable', { detail: 'The session is changing too fast; try again.', headers: { 'retry-after': '1' } })
@@ -84,15 +84,41 @@ function ownerOf(row: { user_id: number; username: string; is_staff: boolean }) 
   return { id: row.user_id, username: row.username, is_staff: row.is_staff }
 }
 
-/** A racing second request gets what the first got: the same successor, and an access token of its own. */
+/** How far a racer follows its session's chain of rotations to the current token. */
+const MAX_CHAIN_HOPS = 20
+
+/**
+ * A racing request gets the session's current refresh token, and an access
+ * token of its own. Its own successor may have been rotated since (A: t0→t1,
+ * B: t1→t2, C presents t0): the chain is followed, successor by sealed
+ * successor, to the token not yet retired, so no one is ever handed a token
+ * whose next use would look like a reuse. Undefined when the chain moved on
+ * or the session ended meanwhile: the caller judges again.
+ */
 async function answerRace(deps: ServiceDeps, token: PresentedRefreshToken, successor: string, now: number) {
+  const current = await currentOfChain(deps, successor)
+  if (current === undefined) return undefined
   const sessionEnd = token.session_expires_at.getTime()
   const access = deps.accessTokens.issue(ownerOf(token), token.session_id, now, sessionEnd)
   const touched = await touchForRace(deps.db, {
     sessionId: token.session_id,
-    successorHash: hashOpaqueToken(successor),
+    currentHash: hashOpaqueToken(current),
     now: new Date(now),
     accessExpiresAt: new Date(access.expiresAt),
   })
-  return touched && tokenResponse(now, access, { token: successor, expiresAt: touched.successor_expires_at.getTime() })
+  return touched && tokenResponse(now, access, { token: current, expiresAt: touched.current_expires_at.getTime() })
+}
+
+/** The token at the end of the chain that starts at `successor`; undefined if the chain breaks (ended, unsealable). */
+async function currentOfChain(deps: ServiceDeps, successor: string): Promise<string | undefined> {
+  let candidate = successor
+  for (let hop = 0; hop < MAX_CHAIN_HOPS; hop++) {
+    const row = await findPresentedRefreshToken(deps.db, hashOpaqueToken(candidate))
+    if (!row || row.session_revoked_at) return undefined
+    if (!row.retired_at) return candidate
+    const next = row.successor_sealed && deps.successorSeal.open(row.successor_sealed)
+    if (!next) return undefined
+    candidate = next
+  }
+  return undefined
 }

@@ -9,13 +9,14 @@ export const prune: Command = {
   help: `Usage: keyturn prune
 
 Deletes what can no longer matter: denylist entries whose tokens have expired,
-expired refresh tokens and password reset tokens, and sessions that are over.
+expired refresh tokens and password reset tokens, sessions that are over, and
+failed-login counts already forgotten (LOGIN_SLOWDOWN_RESET).
 Prints what it deleted.
 The service also prunes by itself every PRUNE_INTERVAL (default 1h).`,
 
   async run(args, { config, io }) {
     parseArgs({ args, options: {} })
-    const counts = await withDatabase(config, (db) => pruneExpired(db, new Date(), config.jwt.leewayMs))
+    const counts = await withDatabase(config, (db) => pruneExpired(db, new Date(), config))
     for (const [table, count] of Object.entries(counts)) io.stdout.write(`${table}: ${count} deleted\n`)
     return 0
   },

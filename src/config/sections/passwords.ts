@@ -78,11 +78,15 @@ export const passwordVariables = {
   loginSlowdown: {
     after: variable('LOGIN_SLOWDOWN_AFTER', integer({ min: 1, max: 1000 }), {
       default: '5',
-      doc: 'failed logins in a row after which a login name is slowed down',
+      doc: 'failed password checks in a row after which a login name is slowed down (whether or not an account has it)',
     }),
     maxMs: variable('LOGIN_SLOWDOWN_MAX', duration({ timer: true }), {
       default: '10s',
-      doc: 'the longest wait between attempts on one login name (`0`: no slowdown)',
+      doc: 'the longest an attempt on one login name waits; attempts that would queue longer are answered 429 (`0`: no slowdown)',
+    }),
+    resetMs: variable('LOGIN_SLOWDOWN_RESET', duration({ min: 1000, max: 30 * 86_400_000 }), {
+      default: '15m',
+      doc: 'a login name\'s failures are forgotten this long after the last one',
     }),
   },
   argon2: {
