@@ -1,4 +1,5 @@
 import { databaseVariables } from './sections/database.js'
+import { keyVariables } from './sections/keys.js'
 import { limitVariables } from './sections/limits.js'
 import { mailVariables } from './sections/mail.js'
 import { passwordVariables } from './sections/passwords.js'
@@ -14,6 +15,7 @@ export const configTable = {
   ...serverVariables,
   ...databaseVariables,
   ...tokenVariables,
+  ...keyVariables,
   ...passwordVariables,
   ...mailVariables,
   ...limitVariables,
