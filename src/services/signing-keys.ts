@@ -56,24 +56,26 @@ export async function loadKeyRing(deps: { db: Db; config: Config; clock: Clock; 
       log.info({ kid: key.kid, alg: key.alg, signsFrom: new Date(key.signsFrom).toISOString() }, 'signing key published; it signs once verifiers have had JWKS_MAX_AGE to see it')
     }
   }
-  return createKeyRing({
+  const ring = createKeyRing({
     keys,
     schedule,
     secret: hs256Secret(config),
     issuer: config.jwt.issuer,
     audience: config.jwt.audience,
     onSignerChange: (signer) => {
-      const kid = signer.kid ?? '(JWT_SECRET)'
+      const key = signer.kid ?? 'JWT_SECRET'
       if (signer.eligible) {
-        log.info({ kid, alg: signer.alg }, 'signing access tokens with this key')
+        log.info({ key, alg: signer.alg }, 'signing access tokens with this key')
         return
       }
       log.warn(
-        { kid, alg: signer.alg },
+        { key, alg: signer.alg },
         '!!! No configured signing key has been published for JWKS_MAX_AGE yet (was the signing key removed too early?). ' +
           'Signing with the key published longest ago: verifiers whose cached JWKS lacks it refuse its tokens until they fetch the JWKS again. ' +
           'Put the previous key back until `keyturn keys status` says it is safe to remove. !!!',
       )
     },
   })
+  ring.signerAt(now)
+  return ring
 }

@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
 
 /**
  * The asymmetric algorithms a configured key may have, each with the one key
@@ -116,8 +116,7 @@ function parsePrivateJwk(candidate: unknown, index: number): ConfiguredKey {
   } catch {
     throw new Error(`${at}: is not a valid ${alg} private key`)
   }
-  const derived = createPublicKey(privateKey).export({ format: 'jwk' }) as Record<string, unknown>
-  if (algorithm.publicMembers.some((member) => jwk[member] !== derived[member])) {
+  if (!publicMembersBelong(jwk, alg as KeyAlgorithm, privateKey)) {
     throw new Error(`${at}: its public members (${algorithm.publicMembers.join(', ')}) do not belong to its private key`)
   }
   if (alg === 'RS256') {
@@ -125,6 +124,23 @@ function parsePrivateJwk(candidate: unknown, index: number): ConfiguredKey {
     if (bits < MIN_RSA_BITS) throw new Error(`${at}: is a ${bits}-bit RSA key; RS256 needs at least ${MIN_RSA_BITS} bits`)
   }
   return { kid, alg: alg as KeyAlgorithm, jwk: Object.freeze({ ...jwk }) }
+}
+
+/**
+ * Whether the JWK's public members are its private key's: a probe signed with
+ * the private key must verify under a key made of the public members alone
+ * (node:crypto takes an EC or RSA JWK's public members as given).
+ */
+function publicMembersBelong(jwk: Readonly<Record<string, unknown>>, alg: KeyAlgorithm, privateKey: KeyObject): boolean {
+  const members = ['kty', ...(keyAlgorithms[alg].crv ? ['crv'] : []), ...keyAlgorithms[alg].publicMembers]
+  try {
+    const publicKey = createPublicKey({ key: Object.fromEntries(members.map((member) => [member, jwk[member]])) as never, format: 'jwk' })
+    const probe = Buffer.from('keyturn key check')
+    const digest = alg === 'EdDSA' ? null : 'sha256'
+    return verify(digest, probe, publicKey, sign(digest, probe, privateKey))
+  } catch {
+    return false
+  }
 }
 
 export function importPrivateKey(jwk: Readonly<Record<string, unknown>>): KeyObject {

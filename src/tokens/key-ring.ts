@@ -34,7 +34,7 @@ export interface KeyRing {
   readonly sealKeys: readonly Buffer[]
   /** The public JWK Set, newest key first, and its entity tag. */
   readonly jwks: { readonly body: { keys: PublicJwk[] }; readonly etag: string }
-  /** What signs at `now`: its kid (undefined for the secret), and whether it may yet (see SignerChoice). */
+  /** What signs at `now`: its kid (undefined for the secret), and whether it may yet (see SignerChoice); a change is told to onSignerChange. */
   signerAt(now: number): { kid: string | undefined; alg: string; eligible: boolean }
 }
 
@@ -92,21 +92,21 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
   const byKid = new Map(asymmetric.map((key) => [key.kid!, key]))
 
   let current: RingKey | undefined
-  function signer(now: number): RingKey {
+  function signer(now: number): { key: RingKey; eligible: boolean } {
     const choice: SignerChoice = signerAt(schedule, hmac !== undefined, now)
-    const chosen = choice.index < 0 ? hmac! : asymmetric[choice.index]!
-    if (chosen !== current) {
-      current = chosen
-      options.onSignerChange?.({ kid: chosen.kid, alg: chosen.alg, eligible: choice.eligible })
+    const key = choice.index < 0 ? hmac! : asymmetric[choice.index]!
+    if (key !== current) {
+      current = key
+      options.onSignerChange?.({ kid: key.kid, alg: key.alg, eligible: choice.eligible })
     }
-    return chosen
+    return { key, eligible: choice.eligible }
   }
 
   const body = { keys: publicJwks }
   const etag = `"${createHash('sha256').update(JSON.stringify(body)).digest('base64url').slice(0, 32)}"`
 
   return {
-    sign: (claims, now) => signer(now).sign(claims),
+    sign: (claims, now) => signer(now).key.sign(claims),
 
     verify(token) {
       const header = readHeader(token)
@@ -124,14 +124,13 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
       }
     },
 
-    sealKeyAt: (now) => signer(now).sealKey,
+    sealKeyAt: (now) => signer(now).key.sealKey,
     sealKeys: [...(hmac ? [hmac.sealKey] : []), ...asymmetric.map((key) => key.sealKey)],
     jwks: { body, etag },
 
     signerAt(now) {
-      const choice = signerAt(schedule, hmac !== undefined, now)
-      const chosen = choice.index < 0 ? hmac! : asymmetric[choice.index]!
-      return { kid: chosen.kid, alg: chosen.alg, eligible: choice.eligible }
+      const { key, eligible } = signer(now)
+      return { kid: key.kid, alg: key.alg, eligible }
     },
   }
 }
