@@ -63,7 +63,7 @@ export async function loadKeyRing(deps: { db: Db; config: Config; clock: Clock; 
     issuer: config.jwt.issuer,
     audience: config.jwt.audience,
     onSignerChange: (signer) => {
-      const key = signer.kid ?? 'JWT_SECRET'
+      const key = signer.kid ?? 'the HS256 secret'
       if (signer.eligible) {
         log.info({ key, alg: signer.alg }, 'signing access tokens with this key')
         return
