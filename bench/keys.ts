@@ -1,9 +1,11 @@
 // npm run bench (after bench/run.ts): what signing with EdDSA or ES256 keys
-// costs beside HS256. Three keyturn instances on Postgres, one per key, each
-// on a database of its own: login, refresh and POST /verify on each, run in
-// rounds beside each other and the bare Fastify route (harness.ts); a key's
-// share of HS256's throughput is taken within each round. BENCH_PIN=1 pins
-// the servers to CPU 0 and this driver (autocannon) to CPU 1 with taskset.
+// costs beside HS256. keyturn instances on Postgres, one per key and a second
+// HS256 one as a control, each on a database of its own: login, refresh and
+// POST /verify on each, run in rounds beside each other and the bare Fastify
+// route (harness.ts). A key's share of HS256 is taken within each round, by
+// throughput and by server CPU per request; the control's share shows how far
+// the machine's noise alone moves them. BENCH_PIN=1 pins the servers to CPU 0
+// and this driver (autocannon) to CPU 1 with taskset.
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
@@ -23,7 +25,18 @@ import {
 } from './harness.js'
 
 type Signer = 'HS256' | 'EdDSA' | 'ES256'
-const SIGNERS: Signer[] = ['HS256', 'EdDSA', 'ES256']
+/**
+ * The instances, by label. The second HS256 instance is the control: it runs
+ * exactly what the first does, so its share of HS256 is the noise of the
+ * machine, the yardstick for the keys' shares.
+ */
+const INSTANCES: { label: string; signer: Signer }[] = [
+  { label: 'HS256', signer: 'HS256' },
+  { label: 'HS256 again (control)', signer: 'HS256' },
+  { label: 'EdDSA', signer: 'EdDSA' },
+  { label: 'ES256', signer: 'ES256' },
+]
+const REFERENCE = 'HS256'
 
 /** The signing environment of an instance: JWT_SECRET alone, or one private key (JWT_KEYS) and no secret. */
 function signingEnv(signer: Signer): Record<string, string> {
@@ -38,6 +51,7 @@ function pin(pid: number, cpu: number): void {
 }
 
 interface Instance {
+  label: string
   signer: Signer
   url: string
   pid: number
@@ -46,8 +60,8 @@ interface Instance {
   reserve: string[]
 }
 
-async function startInstance(signer: Signer, databases: string[]): Promise<Instance> {
-  const database = await createBenchDatabase(`keyturn_bench_keys_${signer.toLowerCase()}`)
+async function startInstance({ label, signer }: { label: string; signer: Signer }, index: number, databases: string[]): Promise<Instance> {
+  const database = await createBenchDatabase(`keyturn_bench_keys_${index}`)
   databases.push(database.name)
   const url = await start(['dist/src/server.js'], {
     DATABASE_URL: database.url,
@@ -69,7 +83,7 @@ async function startInstance(signer: Signer, databases: string[]): Promise<Insta
     if (logins.length >= 4) await Promise.all(logins.splice(0))
   }
   await Promise.all(logins)
-  return { signer, url, pid, access, reserve }
+  return { label, signer, url, pid, access, reserve }
 }
 
 /** Each answer's new refresh token goes back in the queue, so every request presents a live token (see bench/run.ts). */
@@ -98,9 +112,9 @@ const scenarios: { name: string; options: (instance: Instance) => Options }[] = 
   { name: 'POST /v1/auth/verify (cached)', options: (instance) => json(`${instance.url}/v1/auth/verify`, { token: instance.access }) },
 ]
 
-const targets: { scenario: string; signer: Signer; atLeast: number }[] = [
-  { scenario: 'POST /v1/auth/refresh', signer: 'EdDSA', atLeast: 0.8 },
-  { scenario: 'POST /v1/auth/verify (cached)', signer: 'EdDSA', atLeast: 0.9 },
+const targets: { scenario: string; label: string; atLeast: number }[] = [
+  { scenario: 'POST /v1/auth/refresh', label: 'EdDSA', atLeast: 0.8 },
+  { scenario: 'POST /v1/auth/verify (cached)', label: 'EdDSA', atLeast: 0.9 },
 ]
 
 const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim())
@@ -129,26 +143,26 @@ const median = (values: number[]) => values.slice().sort((a, b) => a - b)[Math.f
 async function compare(bare: string, name: string, instances: Instance[], options: (instance: Instance) => Options) {
   const prepared = instances.map((instance) => ({ instance, options: options(instance) }))
   for (const { options } of prepared) await run(options)
-  const rounds: { baseline: number; results: Map<Signer, { result: Result; cpuUs: number }> }[] = []
+  const rounds: { baseline: number; results: Map<string, { result: Result; cpuUs: number }> }[] = []
   for (let round = 0; round < ROUNDS; round++) {
     const baseline = (await run({ url: bare })).requests.average
-    const results = new Map<Signer, { result: Result; cpuUs: number }>()
-    for (const { instance, options } of round % 2 === 0 ? prepared : prepared.slice().reverse()) results.set(instance.signer, await costed(instance, options))
+    const results = new Map<string, { result: Result; cpuUs: number }>()
+    for (const { instance, options } of round % 2 === 0 ? prepared : prepared.slice().reverse()) results.set(instance.label, await costed(instance, options))
     rounds.push({ baseline, results })
   }
-  const throughput = (round: (typeof rounds)[number], signer: Signer) => round.results.get(signer)!.result.requests.average
-  const rows: Row[] = instances.map(({ signer }) => {
-    const middle = rounds.slice().sort((a, b) => throughput(a, signer) - throughput(b, signer))[Math.floor(rounds.length / 2)]!
-    const { result } = middle.results.get(signer)!
-    const cpu = median(rounds.map((round) => round.results.get(signer)!.cpuUs))
-    return { scenario: `${name}, ${signer}`, result, baseline: middle.baseline, ratio: result.requests.average / middle.baseline, note: `${cpu.toFixed(0)} µs of server CPU a request (median)` }
+  const throughput = (round: (typeof rounds)[number], label: string) => round.results.get(label)!.result.requests.average
+  const rows: Row[] = instances.map(({ label }) => {
+    const middle = rounds.slice().sort((a, b) => throughput(a, label) - throughput(b, label))[Math.floor(rounds.length / 2)]!
+    const { result } = middle.results.get(label)!
+    const cpu = median(rounds.map((round) => round.results.get(label)!.cpuUs))
+    return { scenario: `${name}, ${label}`, result, baseline: middle.baseline, ratio: result.requests.average / middle.baseline, note: `${cpu.toFixed(0)} µs of server CPU a request (median)` }
   })
   const shares = new Map(
-    SIGNERS.map((signer) => [
-      signer,
+    instances.map(({ label }) => [
+      label,
       {
-        throughput: median(rounds.map((round) => throughput(round, signer) / throughput(round, 'HS256'))),
-        cpu: median(rounds.map((round) => round.results.get('HS256')!.cpuUs / round.results.get(signer)!.cpuUs)),
+        throughput: median(rounds.map((round) => throughput(round, label) / throughput(round, REFERENCE))),
+        cpu: median(rounds.map((round) => round.results.get(REFERENCE)!.cpuUs / round.results.get(label)!.cpuUs)),
       },
     ]),
   )
@@ -160,7 +174,7 @@ async function main(): Promise<void> {
   try {
     const baseline = await start(['--import', 'tsx', 'bench/baseline.ts'], {})
     const instances: Instance[] = []
-    for (const signer of SIGNERS) instances.push(await startInstance(signer, databases))
+    for (const [index, instance] of INSTANCES.entries()) instances.push(await startInstance(instance, index, databases))
     if (process.env.BENCH_PIN === '1') {
       for (const child of children) pin(child.pid!, 0)
       pin(process.pid, 1)
@@ -169,7 +183,7 @@ async function main(): Promise<void> {
     const bare = `${baseline}/`
     await run({ url: bare })
     const rows: Row[] = []
-    const shares = new Map<string, Map<Signer, { throughput: number; cpu: number }>>()
+    const shares = new Map<string, Map<string, { throughput: number; cpu: number }>>()
     for (const scenario of scenarios) {
       const compared = await compare(bare, scenario.name, instances, scenario.options)
       rows.push(...compared.rows)
@@ -181,19 +195,19 @@ async function main(): Promise<void> {
       `\nEach key against HS256 within each round, median of ${ROUNDS}${process.env.BENCH_PIN === '1' ? ' (servers on CPU 0, autocannon on CPU 1)' : ''}: ` +
         'throughput share, and HS256\'s server CPU per request ÷ the key\'s (the share a CPU-bound server would get, whatever else the host runs)',
     )
-    console.log('| scenario | key | throughput share | CPU share | target | met (CPU share) |')
+    console.log('| scenario | instance | throughput share | CPU share | target | met (CPU share) |')
     console.log('|---|---|---:|---:|---:|---|')
     for (const scenario of scenarios) {
-      for (const signer of SIGNERS.slice(1)) {
-        const share = shares.get(scenario.name)!.get(signer)!
-        const target = targets.find((candidate) => candidate.scenario === scenario.name && candidate.signer === signer)
+      for (const { label } of INSTANCES.filter((instance) => instance.label !== REFERENCE)) {
+        const share = shares.get(scenario.name)!.get(label)!
+        const target = targets.find((candidate) => candidate.scenario === scenario.name && candidate.label === label)
         const met = target ? (share.cpu >= target.atLeast ? 'yes' : 'NO') : '–'
-        const cells = [scenario.name, signer, `${(share.throughput * 100).toFixed(1)}%`, `${(share.cpu * 100).toFixed(1)}%`, target ? `≥ ${target.atLeast * 100}%` : '–', met]
+        const cells = [scenario.name, label, `${(share.throughput * 100).toFixed(1)}%`, `${(share.cpu * 100).toFixed(1)}%`, target ? `≥ ${target.atLeast * 100}%` : '–', met]
         console.log(`| ${cells.join(' | ')} |`)
         if (target && share.cpu < target.atLeast) process.exitCode = 1
       }
     }
-    const remaining = instances.map((instance) => `${instance.signer} ${instance.reserve.length}`).join(', ')
+    const remaining = instances.map((instance) => `${instance.label} ${instance.reserve.length}`).join(', ')
     console.log(`\nrefresh tokens left in reserve (chains to replace those dropped at the stops): ${remaining}`)
   } finally {
     await stopAll(databases)
