@@ -1,5 +1,4 @@
 import fastifyCookie from '@fastify/cookie'
-import fastifyJwt from '@fastify/jwt'
 import fastifyRateLimit from '@fastify/rate-limit'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
@@ -29,10 +28,10 @@ import { createMailer } from './mail/mailer.js'
 import { BackgroundTasks } from './services/background.js'
 import type { ServiceDeps } from './services/deps.js'
 import { prune } from './services/prune.js'
+import { loadKeyRing } from './services/signing-keys.js'
 import { UserCache } from './services/user-cache.js'
-import { createAccessTokens, requiredClaims } from './tokens/access-token.js'
+import { createAccessTokens } from './tokens/access-token.js'
 import { Denylist } from './tokens/denylist.js'
-import { signingSecret } from './tokens/signing-secret.js'
 import { createSuccessorSeal } from './tokens/successor-seal.js'
 
 export interface AppOptions {
@@ -73,20 +72,6 @@ export async function buildApp({ config, db, clock = systemClock, logger, passwo
     servers: ((spec.document.servers ?? []) as { url: string }[]).map((server) => server.url),
   })
 
-  const { secret } = signingSecret(config)
-  await app.register(fastifyJwt, {
-    secret,
-    sign: { algorithm: 'HS256' },
-    verify: {
-      algorithms: ['HS256'],
-      allowedIss: config.jwt.issuer,
-      allowedAud: config.jwt.audience,
-      requiredClaims: [...requiredClaims],
-      // exp and nbf are checked by access-token.ts against the injected clock.
-      ignoreExpiration: true,
-      ignoreNotBefore: true,
-    },
-  })
   const redis = config.rateLimit.redisUrl
     ? new Redis(config.rateLimit.redisUrl, { connectTimeout: 500, maxRetriesPerRequest: 1, lazyConnect: true })
     : undefined
@@ -100,6 +85,8 @@ export async function buildApp({ config, db, clock = systemClock, logger, passwo
   if (config.browser.refreshCookie) await app.register(fastifyCookie)
   const refreshCookie = createRefreshCookie(config)
 
+  // Before anything that runs timers: a key the database refuses stops the start here.
+  const keys = await loadKeyRing({ db, config, clock, log: app.log })
   const denylist = new Denylist(db, clock, {
     syncIntervalMs: config.denylistSyncIntervalMs,
     onSyncError: (error) => app.log.warn({ err: error }, 'denylist sync failed'),
@@ -111,10 +98,11 @@ export async function buildApp({ config, db, clock = systemClock, logger, passwo
     config,
     clock,
     passwords: passwords ?? createPasswordHasher(config.argon2),
-    accessTokens: createAccessTokens({ config, clock, codec: app.jwt }),
+    accessTokens: createAccessTokens({ config, clock, keys }),
+    keys,
     denylist,
     users: new UserCache(config.userCacheTtlMs, clock),
-    successorSeal: createSuccessorSeal(secret),
+    successorSeal: createSuccessorSeal({ current: () => keys.sealKeyAt(clock.now()), all: keys.sealKeys }),
     mailer: createMailer(config.mail, app.log),
     background: new BackgroundTasks((error, task) => app.log.error({ err: error }, `${task} failed`)),
   }

@@ -1,5 +1,6 @@
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
+import { configuredKeys } from './config/sections/keys.js'
 import { MIN_SECRET_BYTES } from './config/sections/tokens.js'
 import { createDb } from './db/create-db.js'
 import { databaseOptions } from './db/options.js'
@@ -16,11 +17,11 @@ async function main(): Promise<void> {
     process.exit(1)
   }
   const log = createLogger(config.logLevel)
-  if (config.jwt.secret === undefined) {
+  if (config.jwt.secret === undefined && configuredKeys(config).length === 0) {
     log.warn(
-      '!!! JWT_SECRET is not set: signing with a random key that dies with this process. ' +
+      '!!! Neither JWT_KEYS nor JWT_SECRET is set: signing with a random key that dies with this process. ' +
         'Every token is void after a restart and other instances cannot verify them. ' +
-        'Set JWT_SECRET (32+ random bytes) for anything but a try-out. !!!',
+        'Set JWT_KEYS (keyturn keys generate) or JWT_SECRET (32+ random bytes) for anything but a try-out. !!!',
     )
   }
   if (config.jwt.secret !== undefined && Buffer.byteLength(config.jwt.secret) < MIN_SECRET_BYTES) {

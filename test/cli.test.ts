@@ -8,6 +8,7 @@ const migrations = [
   '2026_11_22_090200_create_revocations',
   '2026_11_22_150000_create_password_reset_tokens',
   '2026_12_01_100000_create_login_attempts',
+  '2026_12_01_110000_create_signing_keys',
 ]
 
 t.test('keyturn migrate: status, up, down, up again', async (t) => {

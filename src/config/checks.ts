@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import type { Config, LoadOptions } from '../config.js'
+import { configuredKeys } from './sections/keys.js'
 import { MIN_SECRET_BYTES } from './sections/tokens.js'
 
 /**
@@ -9,8 +10,9 @@ import { MIN_SECRET_BYTES } from './sections/tokens.js'
 export const crossChecks: ((config: Config, options: LoadOptions) => string | undefined)[] = [
   // Only what signs tokens needs a key: `keyturn migrate` and an import do not ask for one.
   (config, { signs }) =>
-    signs && config.production && config.jwt.secret === undefined
-      ? `JWT_SECRET is required when NODE_ENV=production (at least ${MIN_SECRET_BYTES} random bytes)`
+    signs && config.production && config.jwt.secret === undefined && configuredKeys(config).length === 0
+      ? `JWT_SECRET is required when NODE_ENV=production (at least ${MIN_SECRET_BYTES} random bytes), ` +
+        'unless JWT_KEYS or JWT_KEYS_FILE gives signing keys'
       : undefined,
   ({ argon2 }) =>
     argon2.memoryCost < 8 * argon2.parallelism

@@ -2,6 +2,7 @@ import { browserVariables } from './sections/browser.js'
 import { databaseVariables } from './sections/database.js'
 import { feedVariables } from './sections/feed.js'
 import { introspectionVariables } from './sections/introspection.js'
+import { keyVariables } from './sections/keys.js'
 import { limitVariables } from './sections/limits.js'
 import { mailVariables } from './sections/mail.js'
 import { passwordVariables } from './sections/passwords.js'
@@ -19,6 +20,7 @@ export const configTable = {
   ...tokenVariables,
   ...feedVariables,
   ...browserVariables,
+  ...keyVariables,
   ...passwordVariables,
   ...mailVariables,
   ...limitVariables,

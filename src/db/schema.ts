@@ -80,6 +80,20 @@ export interface PasswordResetTokensTable {
   expires_at: Date
 }
 
+/**
+ * Every signing key (JWT_KEYS) an instance has published. `signs_from` is fixed
+ * by the first instance to publish the key (JWKS_MAX_AGE later, or at once for
+ * a brand-new deployment's first key), so every instance switches together.
+ */
+export interface SigningKeysTable {
+  kid: string
+  alg: string
+  /** RFC 7638 SHA-256 thumbprint of the public key: a kid must never name other key material later. */
+  thumbprint: string
+  first_published_at: Date
+  signs_from: Date
+}
+
 export interface Database {
   users: UsersTable
   login_names: LoginNamesTable
@@ -88,6 +102,7 @@ export interface Database {
   revocations: RevocationsTable
   password_reset_tokens: PasswordResetTokensTable
   login_attempts: LoginAttemptsTable
+  signing_keys: SigningKeysTable
 }
 
 export type UserRow = Selectable<UsersTable>
@@ -97,6 +112,7 @@ export type SessionRow = Selectable<SessionsTable>
 export type NewSession = Insertable<SessionsTable>
 export type NewRefreshToken = Insertable<RefreshTokensTable>
 export type RevocationRow = Selectable<RevocationsTable>
+export type SigningKeyRow = Selectable<SigningKeysTable>
 
 /**
  * Every column of a table, spelled out, for select and returning lists: a

@@ -5,6 +5,7 @@ import type { Db } from '../db/create-db.js'
 import type { AccessTokens } from '../tokens/access-token.js'
 import type { Mailer } from '../mail/mailer.js'
 import type { Denylist } from '../tokens/denylist.js'
+import type { KeyRing } from '../tokens/key-ring.js'
 import type { SuccessorSeal } from '../tokens/successor-seal.js'
 import type { BackgroundTasks } from './background.js'
 import type { UserCache } from './user-cache.js'
@@ -16,6 +17,8 @@ export interface ServiceDeps {
   clock: Clock
   passwords: PasswordHasher
   accessTokens: AccessTokens
+  /** The signing and verification keys (JWT_KEYS, JWT_SECRET) and the JWKS. */
+  keys: KeyRing
   denylist: Denylist
   users: UserCache
   successorSeal: SuccessorSeal

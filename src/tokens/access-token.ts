@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import { problem } from '../errors.js'
+import type { KeyRing } from './key-ring.js'
 
 /**
  * The claims of every access token keyturn issues. `token_type` is the claim
@@ -20,15 +21,6 @@ export interface AccessClaims {
   exp: number
   username: string
   is_staff: boolean
-}
-
-/**
- * Signs and checks the JWT itself (algorithm, key, iss, aud, required claims):
- * in the app this is @fastify/jwt's `fastify.jwt`, configured once at start.
- */
-export interface JwtCodec {
-  sign(payload: Record<string, unknown>): string
-  verify(token: string): unknown
 }
 
 export interface IssuedAccessToken {
@@ -53,35 +45,40 @@ export interface AccessTokens {
   verify(token: string): AccessClaims
 }
 
-/** fast-jwt checks iss and aud only when present: requiring them is what makes the check bite. */
-export const requiredClaims = ['token_type', 'iss', 'aud', 'sub', 'sid', 'jti', 'iat', 'exp'] as const
-
 /** Verified tokens remembered; past this many, the oldest is forgotten. */
 const VERIFIED_CACHE_SIZE = 10_000
 
-export function createAccessTokens(deps: { config: Config; clock: Clock; codec: JwtCodec }): AccessTokens {
-  const { config, clock, codec } = deps
+const invalid = (detail: string) => problem('token_invalid', { detail })
+
+export function createAccessTokens(deps: { config: Config; clock: Clock; keys: KeyRing }): AccessTokens {
+  const { config, clock, keys } = deps
   const { issuer, audience, accessTokenTtlMs, leewayMs } = config.jwt
+  const lifetimeSeconds = Math.ceil(accessTokenTtlMs / 1000)
   // The same token is verified over and over (a page's requests, a service
   // asking /verify). Its signature and claims cannot change, so the outcome of
   // checking them is kept, keyed by the token itself (exact, and cheaper than
   // hashing it). Time and the denylist are checked on every use regardless.
+  // The keys that verify are fixed for the life of the ring, and this cache
+  // lives exactly as long: a token of a key no longer configured was never
+  // checked by this process's ring, so it cannot be in here.
   const verified = new Map<string, AccessClaims>()
 
   function checkSignatureAndClaims(token: string): AccessClaims {
-    let claims: Partial<AccessClaims> & { nbf?: unknown }
-    try {
-      claims = codec.verify(token) as typeof claims
-    } catch (error) {
-      throw problem('token_invalid', { detail: describeJwtError(error) })
-    }
+    const claims = keys.verify(token) as Partial<AccessClaims> & { nbf?: unknown }
     if (
       claims.token_type !== 'access' ||
       typeof claims.sid !== 'string' ||
       typeof claims.sub !== 'string' ||
-      typeof claims.exp !== 'number'
+      typeof claims.exp !== 'number' ||
+      typeof claims.iat !== 'number'
     ) {
-      throw problem('token_invalid', { detail: 'The token is not a keyturn access token.' })
+      throw invalid('The token is not a keyturn access token.')
+    }
+    if (claims.nbf !== undefined && typeof claims.nbf !== 'number') throw invalid('The token nbf is not a number.')
+    // No token keyturn issues lives longer than ACCESS_TOKEN_TTL: a longer one
+    // was made by someone else, or under a longer TTL than is configured now.
+    if ((claims.exp - claims.iat) * 1000 > lifetimeSeconds * 1000 + leewayMs) {
+      throw invalid('The token lives longer than ACCESS_TOKEN_TTL allows.')
     }
     if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!)
     // Shared by every request that presents this token: nobody may change it.
@@ -91,7 +88,7 @@ export function createAccessTokens(deps: { config: Config; clock: Clock; codec: 
 
   const times = (issuedAt: number, notAfter = Infinity) => {
     const iat = Math.floor(issuedAt / 1000)
-    return { iat, exp: Math.min(iat + Math.ceil(accessTokenTtlMs / 1000), Math.floor(notAfter / 1000)) }
+    return { iat, exp: Math.min(iat + lifetimeSeconds, Math.floor(notAfter / 1000)) }
   }
 
   return {
@@ -111,7 +108,7 @@ export function createAccessTokens(deps: { config: Config; clock: Clock; codec: 
         username: user.username,
         is_staff: user.is_staff,
       }
-      return { token: codec.sign({ ...claims }), expiresAt: exp * 1000, expiresIn: exp - iat }
+      return { token: keys.sign({ ...claims }, clock.now()), expiresAt: exp * 1000, expiresIn: exp - iat }
     },
 
     verify(token) {
@@ -120,17 +117,10 @@ export function createAccessTokens(deps: { config: Config; clock: Clock; codec: 
       // fast-jwt against Date.now(): one notion of "now" for the whole service.
       const now = clock.now()
       if (claims.exp * 1000 + leewayMs <= now) throw problem('token_expired')
-      const nbf = (claims as { nbf?: unknown }).nbf
-      if (typeof nbf === 'number' && nbf * 1000 - leewayMs > now) {
-        throw problem('token_invalid', { detail: 'The token is not valid yet.' })
-      }
+      if (claims.iat * 1000 - leewayMs > now) throw invalid('The token was issued in the future.')
+      const nbf = (claims as { nbf?: number }).nbf
+      if (nbf !== undefined && nbf * 1000 - leewayMs > now) throw invalid('The token is not valid yet.')
       return claims
     },
   }
-}
-
-/** fast-jwt's messages say which check failed without revealing anything secret. */
-function describeJwtError(error: unknown): string {
-  const message = (error as Error | undefined)?.message
-  return typeof message === 'string' && message.length < 200 ? message : 'The token is not valid.'
 }
