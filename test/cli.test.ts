@@ -9,6 +9,7 @@ const migrations = [
   '2026_11_22_150000_create_password_reset_tokens',
   '2026_12_01_100000_create_login_attempts',
   '2026_12_01_110000_create_signing_keys',
+  '2026_12_02_110000_add_account_fields',
 ]
 
 t.test('keyturn migrate: status, up, down, up again', async (t) => {

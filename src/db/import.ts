@@ -3,8 +3,14 @@ import type { LoginNamesTable, UsersTable } from './schema.js'
 import type { Trx } from './transaction.js'
 
 /** A user as an import writes it: the id is the one the old system gave (tokens' `sub` stay the same). */
-export type ImportedUser = Omit<UsersTable, 'id' | 'first_name' | 'last_name' | 'is_staff' | 'is_active'> & {
+export type ImportedUser = Omit<
+  UsersTable,
+  'id' | 'first_name' | 'last_name' | 'is_staff' | 'is_active' | 'email_verified' | 'profile'
+> & {
   id: number
+  /** Imported addresses count as verified unless allauth's email addresses say otherwise. */
+  email_verified: boolean
+  profile: Record<string, unknown>
   first_name: string
   last_name: string
   is_staff: boolean

@@ -4,6 +4,12 @@ export interface UsersTable {
   id: Generated<number>
   username: string
   email: string | null
+  /** Whether the owner followed a verification link for `email` (or it predates verification, or came verified from an import). */
+  email_verified: Generated<boolean>
+  /** A new address waiting for its verification link; `email` stays the login and reset name meanwhile. */
+  pending_email: string | null
+  /** App-specific fields, validated against PROFILE_SCHEMA_FILE. */
+  profile: Generated<Record<string, unknown>>
   /** A PHC-format argon2id hash, or a Django hash string kept from an import until the next login. */
   password: string
   first_name: Generated<string>
@@ -130,6 +136,9 @@ export const userColumns = allColumns<UsersTable>()(
   'id',
   'username',
   'email',
+  'email_verified',
+  'pending_email',
+  'profile',
   'password',
   'first_name',
   'last_name',
