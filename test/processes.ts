@@ -43,7 +43,9 @@ export async function tempDir(t: TestLike, prefix = 'keyturn-test-'): Promise<st
 }
 
 export interface SpawnOptions {
-  /** Arguments to node, e.g. ['--import', 'tsx', 'src/server.ts']. */
+  /** What to run: node by default (this very binary), or e.g. 'npm'. */
+  command?: string
+  /** Its arguments, e.g. ['--import', 'tsx', 'src/server.ts'] for node. */
   args: string[]
   /** The whole environment, but PATH, HOME and PORT (which is chosen here unless given). */
   env: Record<string, string>
@@ -51,10 +53,10 @@ export interface SpawnOptions {
   port?: number
 }
 
-/** Spawns node with exactly this environment (plus PATH and HOME); stopped at teardown. */
+/** Spawns node (or options.command) with exactly this environment (plus PATH and HOME); stopped at teardown. */
 export async function spawnNode(t: TestLike, options: SpawnOptions): Promise<Child> {
   const port = options.port ?? (await freePort())
-  const child = spawn(process.execPath, options.args, {
+  const child = spawn(options.command ?? process.execPath, options.args, {
     cwd: options.cwd ?? projectRoot,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',

@@ -1,4 +1,6 @@
+import { schemaProblem } from '../../db/diagnose.js'
 import { pingDatabase } from '../../db/health.js'
+import { problem } from '../../errors.js'
 import { docsAsset, docsPage } from '../docs.js'
 import type { HandlerContext, Handlers } from './context.js'
 
@@ -10,8 +12,15 @@ export function operationHandlers({ deps, specText }: HandlerContext): Handlers 
     },
 
     async getReadiness() {
-      deps.denylist.assertFresh()
-      await pingDatabase(deps.db)
+      try {
+        deps.denylist.assertFresh()
+        await pingDatabase(deps.db)
+      } catch (error) {
+        // A database that answers but lacks tables (dropped, or migrated down) says what to run.
+        const schema = await schemaProblem(deps.db).catch(() => undefined)
+        if (schema) throw problem('unavailable', { detail: schema, cause: error, headers: { 'retry-after': '5' } })
+        throw error
+      }
       return { status: 'ok' }
     },
 
