@@ -12,6 +12,8 @@ export const problemTypes = {
   refresh_token_reused: { status: 401, title: 'The refresh token was already used; the session has been ended.' },
   reset_token_invalid: { status: 400, title: 'The password reset link is unknown, used or expired.' },
   refresh_disabled: { status: 403, title: 'Token refresh is disabled.' },
+  email_not_verified: { status: 403, title: 'The email address of this account is not verified.' },
+  verification_token_invalid: { status: 400, title: 'The email verification link is unknown, used or expired.' },
   csrf_failed: { status: 403, title: 'The request did not pass the checks against cross-site request forgery.' },
   not_found: { status: 404, title: 'Not found.' },
   username_taken: { status: 409, title: 'That username is already taken.' },

@@ -10,6 +10,8 @@ const migrations = [
   '2026_12_01_100000_create_login_attempts',
   '2026_12_01_110000_create_signing_keys',
   '2026_12_02_110000_add_account_fields',
+  '2026_12_02_120000_optional_username',
+  '2026_12_02_120100_create_email_verification_tokens',
 ]
 
 t.test('keyturn migrate: status, up, down, up again', async (t) => {
@@ -37,7 +39,7 @@ t.test('keyturn prune deletes what has expired and prints the counts', async (t)
   t.equal(empty.code, 0, empty.stderr)
   t.equal(
     empty.stdout,
-    'revocations: 0 deleted\nrefresh_tokens: 0 deleted\nsessions: 0 deleted\npassword_reset_tokens: 0 deleted\nlogin_attempts: 0 deleted\n',
+    'revocations: 0 deleted\nrefresh_tokens: 0 deleted\nsessions: 0 deleted\npassword_reset_tokens: 0 deleted\nemail_verification_tokens: 0 deleted\nlogin_attempts: 0 deleted\n',
   )
 
   const past = new Date(Date.now() - 24 * 3600_000)
@@ -93,7 +95,7 @@ t.test('keyturn prune deletes what has expired and prints the counts', async (t)
   t.equal(res.code, 0, res.stderr)
   t.equal(
     res.stdout,
-    'revocations: 1 deleted\nrefresh_tokens: 1 deleted\nsessions: 1 deleted\npassword_reset_tokens: 1 deleted\nlogin_attempts: 1 deleted\n',
+    'revocations: 1 deleted\nrefresh_tokens: 1 deleted\nsessions: 1 deleted\npassword_reset_tokens: 1 deleted\nemail_verification_tokens: 0 deleted\nlogin_attempts: 1 deleted\n',
   )
   const left = await withCliDatabase(env, async (db) => ({
     sessions: (await db.selectFrom('sessions').select('id').execute()).map((row) => row.id),

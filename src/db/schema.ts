@@ -2,7 +2,8 @@ import type { Insertable, Selectable, Updateable, Generated } from 'kysely'
 
 export interface UsersTable {
   id: Generated<number>
-  username: string
+  /** Null for an account made with LOGIN_FIELDS=email, which signs in with its email alone. */
+  username: string | null
   email: string | null
   /** Whether the owner followed a verification link for `email` (or it predates verification, or came verified from an import). */
   email_verified: Generated<boolean>
@@ -24,7 +25,8 @@ export interface UsersTable {
 export interface LoginNamesTable {
   name: string
   user_id: number
-  kind: 'username' | 'email'
+  /** `unverified_email`: an address not verified yet, held as the only login name of an account under LOGIN_FIELDS=email (see login-names.ts). */
+  kind: 'username' | 'email' | 'unverified_email'
 }
 
 export interface SessionsTable {
@@ -91,6 +93,17 @@ export interface PasswordResetTokensTable {
  * by the first instance to publish the key (JWKS_MAX_AGE later, or at once for
  * a brand-new deployment's first key), so every instance switches together.
  */
+/** One-time email verification tokens, consumed (deleted) by use. */
+export interface EmailVerificationTokensTable {
+  /** SHA-256 of the token sent by mail, hex. */
+  token_hash: string
+  user_id: number
+  /** The address the link went to: the account's email, or its pending_email. */
+  email: string
+  created_at: Date
+  expires_at: Date
+}
+
 export interface SigningKeysTable {
   kid: string
   alg: string
@@ -107,6 +120,7 @@ export interface Database {
   refresh_tokens: RefreshTokensTable
   revocations: RevocationsTable
   password_reset_tokens: PasswordResetTokensTable
+  email_verification_tokens: EmailVerificationTokensTable
   login_attempts: LoginAttemptsTable
   signing_keys: SigningKeysTable
 }

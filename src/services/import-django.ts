@@ -205,7 +205,7 @@ async function importBatch(trx: Trx, batch: ImportedUser[], usernameOwners: Map<
     const holder = existing.get(user.id)
     if (holder !== undefined) {
       // The same user imported before is what a re-run expects; another user with that id is a conflict to report.
-      if (foldLoginName(holder) !== username) takenIds.push(`pk ${user.id} (${user.username})`)
+      if (foldLoginName(holder ?? '') !== username) takenIds.push(`pk ${user.id} (${user.username})`)
       continue
     }
     if (taken.has(username)) {

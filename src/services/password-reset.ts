@@ -9,6 +9,7 @@ import { inTransaction } from '../db/transaction.js'
 import { findUserByLoginName, setPasswordHash } from '../db/users.js'
 import { problem } from '../errors.js'
 import { generateOpaqueToken, hashOpaqueToken } from '../tokens/opaque-token.js'
+import { accountRules } from './account-rules.js'
 import type { ServiceDeps } from './deps.js'
 import { assertAcceptablePassword } from './password-policy.js'
 import { endSessions } from './revoke.js'
@@ -23,7 +24,8 @@ export function requestPasswordReset(deps: ServiceDeps, email: string): void {
 }
 
 async function mailResetLink(deps: ServiceDeps, email: string): Promise<void> {
-  const user = await findUserByLoginName(deps.db, email)
+  // With verification on, only to a verified address (account-rules.ts).
+  const user = await findUserByLoginName(deps.db, email, accountRules(deps.config).reset)
   // Only to the account whose email this is, never to a username that looks like one.
   if (!user?.is_active || !user.email || foldLoginName(user.email) !== foldLoginName(email)) return
   const mailedTo = user.email
@@ -40,7 +42,7 @@ async function mailResetLink(deps: ServiceDeps, email: string): Promise<void> {
     to: mailedTo,
     subject: 'Reset your password',
     text: [
-      `Someone asked to reset the password of the account "${user.username}".`,
+      `Someone asked to reset the password of ${user.username === null ? 'your account' : `the account "${user.username}"`}.`,
       '',
       `To choose a new password, open this link within ${minutes} minutes:`,
       link,

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js'
 import type { Db } from '../db/create-db.js'
+import { deleteExpiredVerifications } from '../db/email-verifications.js'
 import { deleteStaleLoginAttempts } from '../db/login-attempts.js'
 import { deleteExpiredPasswordResets } from '../db/password-resets.js'
 import { deleteExpiredRefreshTokens } from '../db/refresh-tokens.js'
@@ -11,6 +12,7 @@ export interface PruneCounts {
   refresh_tokens: number
   sessions: number
   password_reset_tokens: number
+  email_verification_tokens: number
   login_attempts: number
 }
 
@@ -27,6 +29,7 @@ export async function prune(db: Db, now: Date, config: Pick<Config, 'jwt' | 'log
     refresh_tokens: await deleteExpiredRefreshTokens(db, now),
     sessions: await deleteFinishedSessions(db, now, new Date(now.getTime() - leewayMs)),
     password_reset_tokens: await deleteExpiredPasswordResets(db, now),
+    email_verification_tokens: await deleteExpiredVerifications(db, now),
     login_attempts: await deleteStaleLoginAttempts(db, now, config.loginSlowdown.resetMs),
   }
 }

@@ -22,7 +22,7 @@ export function parseLinkTemplate(raw: string): string {
 }
 
 /** PUBLIC_URL, or where `npm start` listens on this machine. */
-function publicOrigin(env: Env): string {
+export function publicOrigin(env: Env): string {
   return env.PUBLIC_URL?.trim().replace(/\/+$/, '') || `http://127.0.0.1:${env.PORT?.trim() || '3000'}`
 }
 
