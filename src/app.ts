@@ -18,6 +18,7 @@ import { createHandlers } from './http/handlers/index.js'
 import { registerProblemHandlers, sendProblem, toProblem } from './http/problems.js'
 import { assertKnownOverrides } from './http/rate-limits.js'
 import { createRefreshCookie } from './http/refresh-cookie.js'
+import { servedSpecText } from './http/served-spec.js'
 import { registerSecurityHeaders } from './http/security-headers.js'
 import { guardUndocumentedRoutes, registerOperations } from './http/routes.js'
 import { headerCredential } from './http/security.js'
@@ -106,7 +107,7 @@ export async function buildApp({ config, db, clock = systemClock, logger, passwo
     mailer: createMailer(config.mail, app.log),
     background: new BackgroundTasks((error, task) => app.log.error({ err: error }, `${task} failed`)),
   }
-  registerOperations(app, spec.operations, createHandlers({ deps, specText: spec.text, refreshCookie }), {
+  registerOperations(app, spec.operations, createHandlers({ deps, specText: servedSpecText(spec.text, config.http.publicUrl), refreshCookie }), {
     config,
     security: {
       bearerAuth: headerCredential(createAuthenticate({ ...deps, headerTypes: config.jwt.authHeaderTypes })),
