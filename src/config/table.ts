@@ -5,6 +5,7 @@ import { introspectionVariables } from './sections/introspection.js'
 import { keyVariables } from './sections/keys.js'
 import { limitVariables } from './sections/limits.js'
 import { mailVariables } from './sections/mail.js'
+import { operateVariables } from './sections/operate.js'
 import { passwordVariables } from './sections/passwords.js'
 import { serverVariables } from './sections/server.js'
 import { tokenVariables } from './sections/tokens.js'
@@ -25,4 +26,5 @@ export const configTable = {
   ...mailVariables,
   ...limitVariables,
   ...introspectionVariables,
+  ...operateVariables,
 }
