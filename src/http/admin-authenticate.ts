@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify'
+import { problem } from '../errors.js'
 import type { ServiceDeps } from '../services/deps.js'
 import { authorizeStaff } from '../services/admin-access.js'
 import type { Actor } from '../services/security-events.js'
@@ -24,7 +25,9 @@ export function adminTokenCredential(tokens: readonly string[]): SecurityCheck {
   const matches = createStaticTokenMatcher(tokens)
   return {
     presented: (request) => tokens.length > 0 && request.headers.authorization !== undefined && matches(request),
+    // Reached also when no scheme's credential was presented (the first scheme refuses): never take that for a match.
     check: async (request) => {
+      if (!matches(request)) throw problem('not_authenticated', { detail: 'The admin API needs an ADMIN_TOKENS credential or a staff access token.' })
       request.adminToken = true
     },
   }
