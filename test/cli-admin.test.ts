@@ -1,7 +1,13 @@
 import t from 'tap'
 import { createDb } from '../src/db/create-db.js'
 import { keyturn, migratedEnv, withCliDatabase, type Env } from './cli-support.js'
-import { build, login, me, PASSWORD } from './helper.js'
+import { build, login, me, PASSWORD, type TestApp } from './helper.js'
+
+/** Waits until the running instance refuses the token (its denylist heard of the CLI's revocation), or 10 s. */
+async function untilRefused(app: TestApp, access: string): Promise<void> {
+  const until = Date.now() + 10_000
+  while ((await me(app, access)).statusCode !== 401 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 25))
+}
 
 const createUser = (env: Env, flags: string[]) => keyturn(['create-user', ...flags, '--password-stdin'], env, `${PASSWORD}\n`)
 
@@ -28,8 +34,7 @@ t.test('users list, deactivate, activate, delete and sessions end, as subprocess
   t.equal(deactivated.code, 0, deactivated.stderr)
   t.equal(deactivated.stdout, 'Deactivated bob (id 2); every session has ended\n')
   if (app) {
-    const until = Date.now() + 10_000
-    while ((await me(app, bob)).statusCode === 200 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 25))
+    await untilRefused(app, bob)
     t.equal((await me(app, bob)).json().code, 'token_revoked', 'the running instance refuses the token')
     t.equal((await login(app, 'bob')).json().code, 'invalid_credentials')
   }
@@ -39,8 +44,7 @@ t.test('users list, deactivate, activate, delete and sessions end, as subprocess
   t.equal(ended.code, 0, ended.stderr)
   t.equal(ended.stdout, 'Ended every session of bob (id 2)\n')
   if (app) {
-    const until = Date.now() + 10_000
-    while ((await me(app, again)).statusCode === 200 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 25))
+    await untilRefused(app, again)
     t.equal((await me(app, again)).statusCode, 401)
     await app.app.close()
   }

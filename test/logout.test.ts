@@ -90,8 +90,8 @@ t.test('an instance started after a logout knows of it from the start', async (t
 t.test('checking the denylist costs no database round trip', async (t) => {
   const counted = await countingDb()
   // A long sync interval, so the only queries counted are those requests make;
-  // no user cache, so each /me shows its own query; no audit log, whose batched writes run beside the requests.
-  const app = await build(t, { db: counted.db, env: { DENYLIST_SYNC_INTERVAL: '1h', USER_CACHE_TTL: '0', AUDIT_LOG: 'false' } })
+  // no user cache, so each /me shows its own query.
+  const app = await build(t, { db: counted.db, env: { DENYLIST_SYNC_INTERVAL: '1h', USER_CACHE_TTL: '0' } })
   const users = await devices(app, 1)
   for (let i = 0; i < 20; i++) await logout(app, (await signIn(app, users[0]!.username)).access)
   const [live] = await devices(app, 1)
