@@ -7,8 +7,22 @@ import { keysGenerate } from './commands/keys-generate.js'
 import { keysStatus } from './commands/keys-status.js'
 import { migrate } from './commands/migrate.js'
 import { prune } from './commands/prune.js'
+import { sessionsEnd } from './commands/sessions-end.js'
+import { usersActivate, usersDeactivate, usersDelete, usersList } from './commands/users.js'
 
-const commands: Command[] = [migrate, prune, createUserCommand, importDjangoCommand, keysGenerate, keysStatus]
+const commands: Command[] = [
+  migrate,
+  prune,
+  createUserCommand,
+  importDjangoCommand,
+  keysGenerate,
+  keysStatus,
+  usersList,
+  usersDeactivate,
+  usersActivate,
+  usersDelete,
+  sessionsEnd,
+]
 
 function overview(): string {
   const width = Math.max(...commands.map((command) => command.name.length))

@@ -6,6 +6,7 @@ import { introspectionVariables } from './sections/introspection.js'
 import { keyVariables } from './sections/keys.js'
 import { limitVariables } from './sections/limits.js'
 import { mailVariables } from './sections/mail.js'
+import { operateVariables } from './sections/operate.js'
 import { passwordVariables } from './sections/passwords.js'
 import { serverVariables } from './sections/server.js'
 import { tokenVariables } from './sections/tokens.js'
@@ -27,4 +28,5 @@ export const configTable = {
   ...accountVariables,
   ...limitVariables,
   ...introspectionVariables,
+  ...operateVariables,
 }

@@ -113,6 +113,19 @@ export interface SigningKeysTable {
   signs_from: Date
 }
 
+/** Security events (see services/security-events.ts); never a secret, the user by id only. */
+export interface AuditEventsTable {
+  id: string
+  occurred_at: Date
+  type: string
+  user_id: number | null
+  session_id: string | null
+  ip: string | null
+  user_agent: string | null
+  reason: string | null
+  actor: string | null
+}
+
 export interface Database {
   users: UsersTable
   login_names: LoginNamesTable
@@ -123,6 +136,7 @@ export interface Database {
   email_verification_tokens: EmailVerificationTokensTable
   login_attempts: LoginAttemptsTable
   signing_keys: SigningKeysTable
+  audit_events: AuditEventsTable
 }
 
 export type UserRow = Selectable<UsersTable>
@@ -133,6 +147,7 @@ export type NewSession = Insertable<SessionsTable>
 export type NewRefreshToken = Insertable<RefreshTokensTable>
 export type RevocationRow = Selectable<RevocationsTable>
 export type SigningKeyRow = Selectable<SigningKeysTable>
+export type AuditEventRow = Selectable<AuditEventsTable>
 
 /**
  * Every column of a table, spelled out, for select and returning lists: a

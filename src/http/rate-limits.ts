@@ -23,6 +23,8 @@ export interface RateLimitContext {
   config: Config
   /** The account a login name (username or email) belongs to, if any. */
   accountIdOf: (loginName: string) => Promise<number | undefined>
+  /** Told of each request a limit refuses (the audit log records refused logins). */
+  onLimited?: (request: FastifyRequest, operation: Operation) => void
 }
 
 type KeyOf = (request: FastifyRequest, context: RateLimitContext) => string | Promise<string>
@@ -64,6 +66,7 @@ export function rateLimitHooks(app: FastifyInstance, operation: Operation, conte
     return async (request) => {
       const result = await count(request)
       if (!result.isAllowed && result.isExceeded) {
+        context.onLimited?.(request, operation)
         throw problem('rate_limited', {
           detail: `At most ${max} requests per ${windowMs / 1000} s for this ${rule.key}.`,
           headers: { 'retry-after': String(result.ttlInSeconds) },

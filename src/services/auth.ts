@@ -1,10 +1,11 @@
 import { inTransaction } from '../db/transaction.js'
 import { findUserByLoginName, updateActiveUser, upgradePasswordHash } from '../db/users.js'
-import { fieldProblem, problem } from '../errors.js'
+import { fieldProblem, problem, ProblemError } from '../errors.js'
 import { accountRules, emailClaimOf, loginNameIn } from './account-rules.js'
 import { sendVerificationLink } from './email-verification.js'
 import type { ClientInfo, ServiceDeps } from './deps.js'
 import { createAccount } from './create-user.js'
+import type { LoginFailure } from './security-events.js'
 import { checkPassword } from './password-check.js'
 import { endSessions } from './revoke.js'
 import { startSession } from './session-tokens.js'
@@ -53,11 +54,12 @@ export async function register(deps: ServiceDeps, input: RegisterInput, client: 
   const signedIn = !rules.mandatory
   const result = await createAccount(accountDeps, account, { signedIn, emailClaim: emailClaimOf(rules) }, async (trx, user) => ({
     row: user,
-    tokens: signedIn ? await startSession(trx, deps, user, client) : undefined,
+    session: signedIn ? await startSession(trx, deps, user, client) : undefined,
   }))
+  deps.emit({ type: 'registered', userId: result.row.id, sessionId: result.session?.sessionId ?? null, client })
   if (result.row.email !== null) sendVerificationLink(deps, result.row.id, result.row.email)
   const user = toUser(result.row)
-  return result.tokens ? { user, tokens: result.tokens } : { user }
+  return result.session ? { user, tokens: result.session.tokens } : { user }
 }
 
 export async function login(deps: ServiceDeps, input: LoginInput, client: ClientInfo): Promise<SignedIn> {
@@ -68,10 +70,18 @@ export async function login(deps: ServiceDeps, input: LoginInput, client: Client
   // An inactive account is checked as a missing one: unknown user, wrong
   // password and inactive account do the same work and give the same answer.
   const user = found?.is_active ? found : undefined
-  const verified = await checkPassword(deps, { name, user, password: input.password })
-  if (!user || !verified) throw problem('invalid_credentials')
+  const failed = (reason: LoginFailure) => deps.emit({ type: 'login_failed', reason, userId: found?.id ?? null, client })
+  const verified = await checkPassword(deps, { name, user, password: input.password }).catch((error: unknown) => {
+    if (error instanceof ProblemError && error.code === 'rate_limited') failed('slowed')
+    throw error
+  })
+  if (!user || !verified) {
+    failed(!found ? 'unknown_name' : !found.is_active ? 'inactive' : 'bad_password')
+    throw problem('invalid_credentials')
+  }
   // Only now, with the password right: the answer tells nothing to whoever does not know it.
   if (rules.mandatory && !user.email_verified) {
+    failed('email_not_verified')
     throw problem('email_not_verified', { detail: 'Follow the link mailed to the account\'s address, or ask for a new one, then sign in.' })
   }
 
@@ -79,11 +89,18 @@ export async function login(deps: ServiceDeps, input: LoginInput, client: Client
   const signedIn = await inTransaction(deps.db, async (trx) => {
     const now = new Date(deps.clock.now())
     if (upgradedHash) await upgradePasswordHash(trx, user.id, user.password, upgradedHash)
-    const updated = (await updateActiveUser(trx, user.id, { last_login_at: now })) ?? user
-    return { user: toUser(updated), tokens: await startSession(trx, deps, updated, client) }
+    const updated = await updateActiveUser(trx, user.id, { last_login_at: now })
+    // Deactivated (or deleted) since the password check: the answer is the one it now gets.
+    if (!updated) throw problem('invalid_credentials')
+    const { sessionId, tokens } = await startSession(trx, deps, updated, client)
+    return { sessionId, user: toUser(updated), tokens }
+  }).catch((error: unknown) => {
+    if (error instanceof ProblemError && error.code === 'invalid_credentials') failed('inactive')
+    throw error
   })
   deps.users.set(signedIn.user.id, signedIn.user)
-  return signedIn
+  deps.emit({ type: 'login_succeeded', userId: user.id, sessionId: signedIn.sessionId, client })
+  return { user: signedIn.user, tokens: signedIn.tokens }
 }
 
 /** Ends the caller's session, the others, or all of them. */
@@ -91,8 +108,10 @@ export async function logout(
   deps: ServiceDeps,
   { userId, sessionId }: { userId: number; sessionId: string },
   scope: LogoutScope,
+  client?: ClientInfo,
 ): Promise<void> {
   const selector =
     scope === 'session' ? { userId, only: sessionId } : scope === 'others' ? { userId, except: sessionId } : { userId }
   await endSessions(deps, selector, 'logout')
+  deps.emit({ type: 'logged_out', reason: scope, userId, sessionId, ...(client ? { client } : {}) })
 }

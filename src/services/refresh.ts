@@ -1,7 +1,7 @@
 import { findPresentedRefreshToken, rotateIfCurrent, touchForRace, type PresentedRefreshToken } from '../db/refresh-tokens.js'
 import { problem, type ProblemCode } from '../errors.js'
 import { generateOpaqueToken, hashOpaqueToken } from '../tokens/opaque-token.js'
-import type { ServiceDeps } from './deps.js'
+import type { ClientInfo, ServiceDeps } from './deps.js'
 import { endSessions } from './revoke.js'
 import { tokenResponse } from './session-tokens.js'
 import type { TokenResponse } from './views.js'
@@ -20,24 +20,34 @@ type Standing = { refuse: ProblemCode } | { reused: true } | { racing: string } 
  * tab), answered with the session's current token; retired longer ago is a replay of a
  * copied token, and the whole session ends (RFC 9700 §4.14.2).
  */
-export async function refreshTokens(deps: ServiceDeps, presented: string): Promise<TokenResponse> {
+export async function refreshTokens(deps: ServiceDeps, presented: string, client?: ClientInfo): Promise<TokenResponse> {
   if (!deps.config.refresh.enabled) throw problem('refresh_disabled')
   const tokenHash = hashOpaqueToken(presented)
   for (let attempt = 0; attempt < RACE_RETRIES; attempt++) {
     const rotated = await rotate(deps, tokenHash)
-    if (rotated) return rotated
+    if (rotated) {
+      deps.emit({ type: 'token_refreshed', outcome: 'rotated' })
+      return rotated
+    }
 
     const token = await findPresentedRefreshToken(deps.db, tokenHash)
     const now = deps.clock.now()
     const standing = judge(deps, token, now)
-    if ('refuse' in standing) throw problem(standing.refuse, { detail: details[standing.refuse] })
+    if ('refuse' in standing) {
+      deps.emit({ type: 'token_refreshed', outcome: 'refused' })
+      throw problem(standing.refuse, { detail: details[standing.refuse] })
+    }
     if ('reused' in standing) {
       await endSessions(deps, { userId: token!.user_id, only: token!.session_id }, 'refresh_token_reused')
+      deps.emit({ type: 'refresh_reuse_detected', userId: token!.user_id, sessionId: token!.session_id, ...(client ? { client } : {}) })
       throw problem('refresh_token_reused')
     }
     if ('racing' in standing) {
       const answer = await answerRace(deps, token!, standing.racing, now)
-      if (answer) return answer
+      if (answer) {
+        deps.emit({ type: 'token_refreshed', outcome: 'raced' })
+        return answer
+      }
     }
     // The token or its chain changed between the statements (rotated, or its session ended): judge again.
   }
