@@ -7,6 +7,9 @@ import { cliDatabaseEnv, hasTerminal, keyturn, onTerminal, type Env } from './cl
 import { serverUrl } from './helper.js'
 import { logLines, request, startKeyturn, tempDir, waitExit, waitReady } from './processes.js'
 
+// Each test has a database of its own and mostly waits on processes: run them side by side.
+t.jobs = 3
+
 const NO_TABLES = 'the database has no keyturn tables: run `keyturn migrate` (`npm run migrate` in a checkout) or set MIGRATE_ON_START=true'
 const LAST_MIGRATION = '2026_12_01_110000_create_signing_keys'
 
