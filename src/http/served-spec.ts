@@ -47,6 +47,9 @@ export const loginFieldsTransform: SpecTransform = (document, config) => {
   delete login.properties!.username
   login.required = ['email', 'password']
   login.description = 'LOGIN_FIELDS=email: the account\'s email signs in.'
+  // The address is the account's only name: it can be changed, not removed.
+  const update = schemaOf(document, 'ProfileUpdate')
+  update.properties!.email = { ...emailRequired(), description: 'LOGIN_FIELDS=email: the login name; it can be changed, not removed.' }
 }
 
 /** EMAIL_VERIFICATION=mandatory: registration needs an address to verify. */
