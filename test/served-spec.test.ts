@@ -32,3 +32,10 @@ t.test('a transform can replace a component schema (how PROFILE_SCHEMA_FILE plug
   t.same(schemas(served.document).Email, profile)
   t.throws(() => servedSpec(written, config({}), [(document) => replaceComponentSchema(document, 'NoSuchSchema', {})]), /NoSuchSchema/)
 })
+
+t.test('a transform may return a new document instead of changing the one given', async (t) => {
+  const renamed: SpecTransform = (document) => ({ ...document, info: { ...(document.info as object), title: 'configured' } })
+  const served = servedSpec(written, config({}), [renamed])
+  t.equal((served.document.info as { title: string }).title, 'configured')
+  t.equal((written.document.info as { title: string }).title, 'keyturn')
+})
