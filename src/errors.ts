@@ -85,7 +85,8 @@ export class ProblemError extends Error {
     this.name = 'ProblemError'
     this.status = status
     this.title = title
-    this.detail = options.detail
+    // A detail that only repeats the title says nothing more: it is left out.
+    this.detail = options.detail === title ? undefined : options.detail
     this.errors = options.errors
     this.headers = options.headers ?? {}
   }

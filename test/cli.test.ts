@@ -25,7 +25,7 @@ t.test('keyturn migrate: status, up, down, up again', async (t) => {
   for (const name of migrations) t.match(up.stdout, `applied  ${name}`)
   t.match((await keyturn(['migrate', 'up'], env)).stdout, 'Already up to date.')
 
-  const down = await keyturn(['migrate', 'down'], env)
+  const down = await keyturn(['migrate', 'down', '--yes'], env)
   t.equal(down.code, 0)
   t.match(down.stdout, `reverted  ${migrations.at(-1)}`)
   t.match((await keyturn(['migrate', 'status'], env)).stdout, `pending  ${migrations.at(-1)}`)
@@ -113,7 +113,7 @@ t.test('help, and clear refusals of bad input', async (t) => {
   t.match(overview.stdout, /migrate .*\n.*prune/)
   const help = await keyturn(['migrate', '--help'], {})
   t.equal(help.code, 0)
-  t.match(help.stdout, 'Usage: keyturn migrate [up | down | status]')
+  t.match(help.stdout, 'Usage: keyturn migrate [up | down [--yes] | status]')
 
   const unknown = await keyturn(['frobnicate'], {})
   t.equal(unknown.code, 2)

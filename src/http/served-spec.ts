@@ -62,7 +62,17 @@ export const emailVerificationTransform: SpecTransform = (document, config) => {
   if (!register.required!.includes('email')) register.required = [...register.required!, 'email']
 }
 
-export const specTransforms: SpecTransform[] = [loginFieldsTransform, emailVerificationTransform]
+/**
+ * The served document's `servers` say where this keyturn is reached, so that
+ * /docs' "Try it out" and clients generated from it call it there. The file's
+ * own entry is relative (`/`: wherever the document was read from); with
+ * PUBLIC_URL set (a proxy, a prefix, another host) it names PUBLIC_URL.
+ */
+export const serversTransform: SpecTransform = (document, config) => {
+  if (config.http.publicUrl) document.servers = [{ url: config.http.publicUrl, description: 'PUBLIC_URL' }]
+}
+
+export const specTransforms: SpecTransform[] = [loginFieldsTransform, emailVerificationTransform, serversTransform]
 
 /**
  * openapi.yaml as this configuration serves and validates it: a copy with

@@ -8,6 +8,9 @@ export type LoginFields = 'username' | 'email' | 'username,email'
 /** allauth's ACCOUNT_EMAIL_VERIFICATION. */
 export type EmailVerification = 'none' | 'optional' | 'mandatory'
 
+/** EMAIL_VERIFICATION as set, read before parsing: a bad value is reported by its own variable. */
+const verificationOff = (env: Record<string, string | undefined>) => (env.EMAIL_VERIFICATION ?? '').trim() === '' || env.EMAIL_VERIFICATION?.trim() === 'none'
+
 function parseLoginFields(raw: string): LoginFields {
   const fields = [...new Set(raw.split(',').map((field) => field.trim().toLowerCase()).filter(Boolean))].sort().reverse()
   const value = fields.join(',')
@@ -33,7 +36,9 @@ export const accountVariables = {
         doc: '`<PUBLIC_URL>/verify-email?token={token}`',
       },
       doc: 'the link mailed to verify an address (your frontend\'s page, which POSTs the token to `/v1/auth/email/verify`): `{token}` is replaced by the one-time token; the fragment form `…#token={token}` keeps it out of logs; `https:` in production',
-      production: (template) => httpsInProduction(template),
+      productionScope: 'mailing',
+      // Only links that are mailed must be https: with verification off none is.
+      production: (template, _set, env) => (verificationOff(env) ? undefined : httpsInProduction(template)),
     }),
     verifyTtlMs: variable('EMAIL_VERIFY_TTL', duration({ min: 60_000, timer: true }), {
       default: '3d',

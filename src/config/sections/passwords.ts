@@ -64,6 +64,7 @@ export const passwordVariables = {
         doc: '`<PUBLIC_URL>/reset-password?token={token}`',
       },
       doc: 'the link mailed for a reset (your frontend\'s page): `{token}` is replaced by the one-time token; prefer the fragment form `https://app.example.com/reset#token={token}`, which keeps the token out of web server logs and `Referer` headers; `https:` in production',
+      productionScope: 'mailing',
       production: (template) => httpsInProduction(template),
     }),
     ttlMs: variable('PASSWORD_RESET_TTL', duration({ min: 60_000, timer: true }), {
