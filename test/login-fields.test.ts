@@ -40,6 +40,9 @@ t.test('LOGIN_FIELDS=email: registration takes no username, the email signs in, 
   t.ok(asUsername.json().errors.some((error: { pointer: string; code: string }) => error.pointer === '/username' && error.code === 'unknown_field'))
   t.equal((await refresh(app, signedIn.json().tokens.refresh_token)).statusCode, 200)
 
+  const removal = await patchMe(app, tokens.access_token, { email: null, current_password: PASSWORD })
+  t.equal(removal.statusCode, 400, 'the only name cannot be removed')
+  t.equal(removal.json().errors[0].pointer, '/email')
   // The email is the name: a change (with the password) moves the login name.
   const moved = uniqueEmail('moved')
   const changed = await patchMe(app, tokens.access_token, { email: moved, current_password: PASSWORD })

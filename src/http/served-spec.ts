@@ -4,12 +4,14 @@ import type { Config } from '../config.js'
 import { specOf, type JsonObject, type Spec } from './spec.js'
 
 /**
- * One change the configuration makes to openapi.yaml's document, applied in
- * place to a copy. The served /openapi.yaml and the request validation are
- * both built from the result, so a generated client matches the running
- * service. Each transform is small and touches only its own schemas.
+ * One change the configuration makes to openapi.yaml's document: applied in
+ * place to a copy, or returning a new document (a pure function such as
+ * spec-profile.ts's withProfileSchema fits as it is). The served /openapi.yaml
+ * and the request validation are both built from the result, so a generated
+ * client matches the running service. Each transform is small and touches
+ * only its own schemas.
  */
-export type SpecTransform = (document: JsonObject, config: Config) => void
+export type SpecTransform = (document: JsonObject, config: Config) => JsonObject | void
 
 type Schema = { properties?: Record<string, unknown>; required?: string[]; anyOf?: unknown; description?: string }
 
@@ -47,6 +49,9 @@ export const loginFieldsTransform: SpecTransform = (document, config) => {
   delete login.properties!.username
   login.required = ['email', 'password']
   login.description = 'LOGIN_FIELDS=email: the account\'s email signs in.'
+  // The address is the account's only name: it can be changed, not removed.
+  const update = schemaOf(document, 'ProfileUpdate')
+  update.properties!.email = { ...emailRequired(), description: 'LOGIN_FIELDS=email: the login name; it can be changed, not removed.' }
 }
 
 /** EMAIL_VERIFICATION=mandatory: registration needs an address to verify. */
@@ -74,8 +79,8 @@ export const specTransforms: SpecTransform[] = [loginFieldsTransform, emailVerif
  * every transform applied. Unchanged, it is served as written, comments included.
  */
 export function servedSpec(written: Spec, config: Config, transforms: readonly SpecTransform[] = specTransforms): Spec {
-  const document = structuredClone(written.document)
-  for (const transform of transforms) transform(document, config)
+  let document = structuredClone(written.document)
+  for (const transform of transforms) document = transform(document, config) ?? document
   if (isDeepStrictEqual(document, written.document)) return written
   return specOf(document, stringify(document, { lineWidth: 0 }))
 }

@@ -37,14 +37,14 @@ async function mailVerificationLink(deps: ServiceDeps, userId: number, address: 
   const cap = { since: new Date(now - 3_600_000), count: verifyMaxPerHour }
   if (!(await inTransaction(deps.db, (trx) => insertVerificationWithinCap(trx, row, cap)))) return
   const link = verifyUrlTemplate.replace('{token}', encodeURIComponent(token))
-  const hours = Math.round(verifyTtlMs / 3_600_000)
+  const within = verifyTtlMs % 3_600_000 === 0 ? `${verifyTtlMs / 3_600_000} hours` : `${Math.round(verifyTtlMs / 60_000)} minutes`
   await deps.mailer.send({
     to: address,
     subject: 'Confirm your email address',
     text: [
       'Someone gave this address to an account, and it is waiting to be confirmed.',
       '',
-      `To confirm that it is yours, open this link within ${hours >= 1 ? `${hours} hours` : `${Math.round(verifyTtlMs / 60_000)} minutes`}:`,
+      `To confirm that it is yours, open this link within ${within}:`,
       link,
       '',
       'If you did not ask for this, ignore this message: the address stays unconfirmed.',
