@@ -24,6 +24,7 @@ import { createRefreshCookie } from './http/refresh-cookie.js'
 import { registerSecurityHeaders } from './http/security-headers.js'
 import { guardUndocumentedRoutes, registerOperations } from './http/routes.js'
 import { headerCredential } from './http/security.js'
+import { servedSpec } from './http/served-spec.js'
 import { loadSpec } from './http/spec.js'
 import { createValidatorCompiler } from './http/validation.js'
 import { createLogger } from './logger.js'
@@ -54,7 +55,8 @@ export interface AppOptions {
 const BODY_LIMIT = 32 * 1024
 
 export async function buildApp({ config, db, clock = systemClock, logger, passwords }: AppOptions): Promise<FastifyInstance> {
-  const spec = loadSpec()
+  // The spec as this configuration serves it: routes, validation and /openapi.yaml all come from it.
+  const spec = servedSpec(loadSpec(), config)
   assertKnownOverrides(spec.operations, config)
 
   const app = Fastify({

@@ -12,6 +12,8 @@ export const problemTypes = {
   refresh_token_reused: { status: 401, title: 'The refresh token was already used; the session has been ended.' },
   reset_token_invalid: { status: 400, title: 'The password reset link is unknown, used or expired.' },
   refresh_disabled: { status: 403, title: 'Token refresh is disabled.' },
+  email_not_verified: { status: 403, title: 'The email address of this account is not verified.' },
+  verification_token_invalid: { status: 400, title: 'The email verification link is unknown, used or expired.' },
   csrf_failed: { status: 403, title: 'The request did not pass the checks against cross-site request forgery.' },
   forbidden: { status: 403, title: 'The credentials do not allow this.' },
   not_found: { status: 404, title: 'Not found.' },
@@ -87,7 +89,8 @@ export class ProblemError extends Error {
     this.name = 'ProblemError'
     this.status = status
     this.title = title
-    this.detail = options.detail
+    // A detail that only repeats the title says nothing more: it is left out.
+    this.detail = options.detail === title ? undefined : options.detail
     this.errors = options.errors
     this.headers = options.headers ?? {}
   }

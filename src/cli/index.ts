@@ -80,7 +80,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 0
   }
   try {
-    return await command.run(args, { config: loadConfig(), io })
+    const does = command.does ?? []
+    const config = loadConfig(process.env, { signs: does.includes('signing'), scopes: does })
+    return await command.run(args, { config, io })
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.stderr.write(`keyturn ${command.name}: ${(error as Error).message}\n\n${command.help}\n`)

@@ -1,3 +1,4 @@
+import { accountVariables } from './sections/accounts.js'
 import { browserVariables } from './sections/browser.js'
 import { databaseVariables } from './sections/database.js'
 import { feedVariables } from './sections/feed.js'
@@ -24,6 +25,7 @@ export const configTable = {
   ...keyVariables,
   ...passwordVariables,
   ...mailVariables,
+  ...accountVariables,
   ...limitVariables,
   ...introspectionVariables,
   ...operateVariables,

@@ -3,8 +3,15 @@ import type { LoginNamesTable, UsersTable } from './schema.js'
 import type { Trx } from './transaction.js'
 
 /** A user as an import writes it: the id is the one the old system gave (tokens' `sub` stay the same). */
-export type ImportedUser = Omit<UsersTable, 'id' | 'first_name' | 'last_name' | 'is_staff' | 'is_active'> & {
+export type ImportedUser = Omit<
+  UsersTable,
+  'id' | 'username' | 'first_name' | 'last_name' | 'is_staff' | 'is_active' | 'email_verified' | 'profile'
+> & {
   id: number
+  username: string
+  /** Imported addresses count as verified unless allauth's email addresses say otherwise. */
+  email_verified: boolean
+  profile: Record<string, unknown>
   first_name: string
   last_name: string
   is_staff: boolean
@@ -21,7 +28,7 @@ export async function lockLoginNames(trx: Trx): Promise<void> {
 }
 
 /** The usernames of the users that have these ids. */
-export async function usernamesById(trx: Trx, ids: number[]): Promise<Map<number, string>> {
+export async function usernamesById(trx: Trx, ids: number[]): Promise<Map<number, string | null>> {
   if (ids.length === 0) return new Map()
   const rows = await trx.selectFrom('users').select(['id', 'username']).where('id', 'in', ids).execute()
   return new Map(rows.map((row) => [row.id, row.username]))

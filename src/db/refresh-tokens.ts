@@ -21,9 +21,10 @@ export interface PresentedRefreshToken {
   session_expires_at: Date
   session_revoked_at: Date | null
   user_id: number
-  username: string
+  username: string | null
   is_staff: boolean
   is_active: boolean
+  email_verified: boolean
 }
 
 /** Refresh tokens joined to their session and its user. */
@@ -47,6 +48,7 @@ export function findPresentedRefreshToken(db: Executor, tokenHash: string): Prom
       'users.username',
       'users.is_staff',
       'users.is_active',
+      'users.email_verified',
     ])
     .where('refresh_tokens.token_hash', '=', tokenHash)
     .executeTakeFirst()
@@ -62,14 +64,17 @@ export interface Rotation {
   successorExpiresAt: Date
   /** exp of the access token that will be issued with the successor (capped at the session's end). */
   accessExpiresAt: Date
+  /** EMAIL_VERIFICATION=mandatory: only an account whose address is verified may refresh. */
+  verifiedOnly: boolean
 }
 
 export interface Rotated {
   session_id: string
   session_expires_at: Date
   user_id: number
-  username: string
+  username: string | null
   is_staff: boolean
+  email_verified: boolean
   successor_expires_at: Date
 }
 
@@ -98,13 +103,15 @@ const rotateIfCurrentQuery = precompiled<Rotation, Rotated>((db, slot) =>
           'users.id as user_id',
           'users.username',
           'users.is_staff',
+          'users.email_verified',
         ])
         .where('refresh_tokens.token_hash', '=', slot('tokenHash'))
         .where('refresh_tokens.retired_at', 'is', null)
         .where('refresh_tokens.expires_at', '>', slot('now'))
         .where('sessions.revoked_at', 'is', null)
         .where('sessions.expires_at', '>', slot('now'))
-        .where('users.is_active', '=', sql.lit(true)),
+        .where('users.is_active', '=', sql.lit(true))
+        .where(sql<boolean>`(users.email_verified or not ${slot('verifiedOnly')}::boolean)`),
     )
     .with('touched', (qb) =>
       qb
@@ -146,6 +153,7 @@ const rotateIfCurrentQuery = precompiled<Rotation, Rotated>((db, slot) =>
       'presented.user_id',
       'presented.username',
       'presented.is_staff',
+      'presented.email_verified',
       'issued.expires_at as successor_expires_at',
     ]),
 )

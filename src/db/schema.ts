@@ -2,8 +2,15 @@ import type { Insertable, Selectable, Updateable, Generated } from 'kysely'
 
 export interface UsersTable {
   id: Generated<number>
-  username: string
+  /** Null for an account made with LOGIN_FIELDS=email, which signs in with its email alone. */
+  username: string | null
   email: string | null
+  /** Whether the owner followed a verification link for `email` (or it predates verification, or came verified from an import). */
+  email_verified: Generated<boolean>
+  /** A new address waiting for its verification link; `email` stays the login and reset name meanwhile. */
+  pending_email: string | null
+  /** App-specific fields, validated against PROFILE_SCHEMA_FILE. */
+  profile: Generated<Record<string, unknown>>
   /** A PHC-format argon2id hash, or a Django hash string kept from an import until the next login. */
   password: string
   first_name: Generated<string>
@@ -18,7 +25,8 @@ export interface UsersTable {
 export interface LoginNamesTable {
   name: string
   user_id: number
-  kind: 'username' | 'email'
+  /** `unverified_email`: an address not verified yet, held as the only login name of an account under LOGIN_FIELDS=email (see login-names.ts). */
+  kind: 'username' | 'email' | 'unverified_email'
 }
 
 export interface SessionsTable {
@@ -85,6 +93,17 @@ export interface PasswordResetTokensTable {
  * by the first instance to publish the key (JWKS_MAX_AGE later, or at once for
  * a brand-new deployment's first key), so every instance switches together.
  */
+/** One-time email verification tokens, consumed (deleted) by use. */
+export interface EmailVerificationTokensTable {
+  /** SHA-256 of the token sent by mail, hex. */
+  token_hash: string
+  user_id: number
+  /** The address the link went to: the account's email, or its pending_email. */
+  email: string
+  created_at: Date
+  expires_at: Date
+}
+
 export interface SigningKeysTable {
   kid: string
   alg: string
@@ -114,6 +133,7 @@ export interface Database {
   refresh_tokens: RefreshTokensTable
   revocations: RevocationsTable
   password_reset_tokens: PasswordResetTokensTable
+  email_verification_tokens: EmailVerificationTokensTable
   login_attempts: LoginAttemptsTable
   signing_keys: SigningKeysTable
   audit_events: AuditEventsTable
@@ -145,6 +165,9 @@ export const userColumns = allColumns<UsersTable>()(
   'id',
   'username',
   'email',
+  'email_verified',
+  'pending_email',
+  'profile',
   'password',
   'first_name',
   'last_name',

@@ -3,6 +3,7 @@ import type { Config } from '../config.js'
 import { parseDuration } from '../config/parsers.js'
 import { problem } from '../errors.js'
 import { foldLoginName } from '../db/login-names.js'
+import { loginNameIn } from '../services/account-rules.js'
 import type { Operation, RateLimitRule } from './spec.js'
 
 export function overrideName(rule: RateLimitRule): string {
@@ -37,7 +38,7 @@ const keyOf: Record<RateLimitRule['key'], KeyOf> = {
   // A name without an account counts under itself, folded as logins are; the
   // look-up is the same either way. Validation has run: the body has a username.
   username: async (request, { accountIdOf }) => {
-    const name = String((request.body as { username?: unknown }).username)
+    const name = loginNameIn(request.body as { username?: unknown; email?: unknown })
     const id = await accountIdOf(name)
     return `${id === undefined ? `name:${foldLoginName(name)}` : `account:${id}`}|${request.ip}`
   },

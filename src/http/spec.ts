@@ -3,7 +3,7 @@ import path from 'node:path'
 import { parse } from 'yaml'
 import { packageRoot } from '../paths.js'
 
-type JsonObject = { [key: string]: unknown }
+export type JsonObject = { [key: string]: unknown }
 
 export interface RateLimitRule {
   /** With `key`, names the RATE_LIMIT_<BUCKET>_<KEY> variable that overrides it. */
@@ -42,7 +42,7 @@ export interface Operation {
 }
 
 export interface Spec {
-  /** The file as written, served at /openapi.yaml. */
+  /** The document as text: the file as written, or the served copy (served-spec.ts). */
   text: string
   document: JsonObject
   operations: Operation[]
@@ -53,7 +53,11 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options']
 
 export function loadSpec(file = specPath): Spec {
   const text = readFileSync(file, 'utf8')
-  const document = parse(text) as JsonObject
+  return specOf(parse(text) as JsonObject, text)
+}
+
+/** A spec document (as written, or as served: served-spec.ts) with its operations. */
+export function specOf(document: JsonObject, text: string): Spec {
   const operations: Operation[] = []
   for (const [specPath, pathItem] of Object.entries(document.paths as Record<string, JsonObject>)) {
     for (const method of METHODS) {

@@ -1,3 +1,4 @@
+import { loginNameOf } from '../db/login-names.js'
 import { sessionStanding } from '../db/sessions.js'
 import type { UserRow } from '../db/schema.js'
 import { inTransaction, type Trx } from '../db/transaction.js'
@@ -54,7 +55,7 @@ export async function updateMe(deps: ServiceDeps, auth: AccessClaims, changes: P
     let row = named ?? (await findUserById(trx, Number(auth.sub)))
     if (!row?.is_active) throw accountGone()
     const newEmail = normalizeEmail(email)
-    if (changesEmail && locked && newEmail !== row.email) ({ user: row, changed } = await applyEmailChange(trx, row, newEmail))
+    if (changesEmail && locked) ({ user: row, changed } = await applyEmailChange(trx, deps, row, newEmail))
     return row
   })
   if (changed) {
@@ -70,7 +71,7 @@ export async function updateMe(deps: ServiceDeps, auth: AccessClaims, changes: P
 async function proveCurrentPassword(deps: ServiceDeps, auth: AccessClaims, password: string): Promise<UserRow> {
   const user = await findUserById(deps.db, Number(auth.sub))
   if (!user?.is_active) throw accountGone()
-  if (!(await checkPassword(deps, { name: user.username, user, password }))) throw incorrectPassword()
+  if (!(await checkPassword(deps, { name: loginNameOf(user), user, password }))) throw incorrectPassword()
   return user
 }
 

@@ -94,6 +94,9 @@ export function toImportedUser(record: unknown, now: Date): ImportedUser | strin
     id: pk,
     username,
     email: normalizeEmail(email as string | null | undefined),
+    email_verified: true,
+    pending_email: null,
+    profile: {},
     password,
     first_name: texts.first_name as string,
     last_name: texts.last_name as string,
@@ -202,7 +205,7 @@ async function importBatch(trx: Trx, batch: ImportedUser[], usernameOwners: Map<
     const holder = existing.get(user.id)
     if (holder !== undefined) {
       // The same user imported before is what a re-run expects; another user with that id is a conflict to report.
-      if (foldLoginName(holder) !== username) takenIds.push(`pk ${user.id} (${user.username})`)
+      if (foldLoginName(holder ?? '') !== username) takenIds.push(`pk ${user.id} (${user.username})`)
       continue
     }
     if (taken.has(username)) {

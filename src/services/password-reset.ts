@@ -10,6 +10,7 @@ import { findUserByLoginName, setPasswordHash } from '../db/users.js'
 import { problem } from '../errors.js'
 import { generateOpaqueToken, hashOpaqueToken } from '../tokens/opaque-token.js'
 import type { UserRow } from '../db/schema.js'
+import { accountRules } from './account-rules.js'
 import type { ClientInfo, ServiceDeps } from './deps.js'
 import type { Actor } from './security-events.js'
 import { assertAcceptablePassword } from './password-policy.js'
@@ -25,7 +26,8 @@ export function requestPasswordReset(deps: ServiceDeps, email: string, client?: 
 }
 
 async function mailResetLink(deps: ServiceDeps, email: string, client: ClientInfo | undefined): Promise<void> {
-  const user = await findUserByLoginName(deps.db, email)
+  // With verification on, only to a verified address (account-rules.ts).
+  const user = await findUserByLoginName(deps.db, email, accountRules(deps.config).reset)
   // Only to the account whose email this is, never to a username that looks like one.
   if (!user?.is_active || !user.email || foldLoginName(user.email) !== foldLoginName(email)) return
   await sendResetLink(deps, { ...user, email: user.email }, { ...(client ? { client } : {}) })
@@ -56,7 +58,7 @@ export async function sendResetLink(
     to: mailedTo,
     subject: 'Reset your password',
     text: [
-      `Someone asked to reset the password of the account "${user.username}".`,
+      `Someone asked to reset the password of ${user.username === null ? 'your account' : `the account "${user.username}"`}.`,
       '',
       `To choose a new password, open this link within ${minutes} minutes:`,
       link,

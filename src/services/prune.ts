@@ -1,6 +1,7 @@
 import type { Config } from '../config.js'
 import type { Db } from '../db/create-db.js'
 import { deleteAuditEventsBefore } from '../db/audit-events.js'
+import { deleteExpiredVerifications } from '../db/email-verifications.js'
 import { deleteStaleLoginAttempts } from '../db/login-attempts.js'
 import { deleteExpiredPasswordResets } from '../db/password-resets.js'
 import { deleteExpiredRefreshTokens } from '../db/refresh-tokens.js'
@@ -12,6 +13,7 @@ export interface PruneCounts {
   refresh_tokens: number
   sessions: number
   password_reset_tokens: number
+  email_verification_tokens: number
   login_attempts: number
   audit_events: number
 }
@@ -29,6 +31,7 @@ export async function prune(db: Db, now: Date, config: Pick<Config, 'jwt' | 'log
     refresh_tokens: await deleteExpiredRefreshTokens(db, now),
     sessions: await deleteFinishedSessions(db, now, new Date(now.getTime() - leewayMs)),
     password_reset_tokens: await deleteExpiredPasswordResets(db, now),
+    email_verification_tokens: await deleteExpiredVerifications(db, now),
     login_attempts: await deleteStaleLoginAttempts(db, now, config.loginSlowdown.resetMs),
     audit_events: await deleteAuditEventsBefore(db, new Date(now.getTime() - config.audit.retentionMs)),
   }

@@ -66,6 +66,7 @@ async function rotate(deps: ServiceDeps, tokenHash: string): Promise<TokenRespon
     now: new Date(now),
     successorExpiresAt: new Date(now + config.refresh.tokenTtlMs),
     accessExpiresAt: new Date(accessTokens.expiresAt(now)),
+    verifiedOnly: config.accounts.emailVerification === 'mandatory',
   })
   if (!rotated) return undefined
   const access = accessTokens.issue(ownerOf(rotated), rotated.session_id, now, rotated.session_expires_at.getTime())
@@ -74,6 +75,7 @@ async function rotate(deps: ServiceDeps, tokenHash: string): Promise<TokenRespon
 
 function judge(deps: ServiceDeps, token: PresentedRefreshToken | undefined, now: number): Standing {
   if (!token || !token.is_active) return { refuse: 'token_invalid' }
+  if (deps.config.accounts.emailVerification === 'mandatory' && !token.email_verified) return { refuse: 'email_not_verified' }
   if (token.session_revoked_at) return { refuse: 'token_revoked' }
   if (token.session_expires_at.getTime() <= now || token.expires_at.getTime() <= now) return { refuse: 'token_expired' }
   if (!token.retired_at) return { current: true }
@@ -88,10 +90,11 @@ const details: Partial<Record<ProblemCode, string>> = {
   token_invalid: 'Unknown refresh token, or an inactive account.',
   token_revoked: 'The session has ended.',
   token_expired: 'The refresh token or its session has expired.',
+  email_not_verified: 'The account\'s email address is not verified yet: follow the link mailed to it, or ask for a new one.',
 }
 
-function ownerOf(row: { user_id: number; username: string; is_staff: boolean }) {
-  return { id: row.user_id, username: row.username, is_staff: row.is_staff }
+function ownerOf(row: { user_id: number; username: string | null; is_staff: boolean; email_verified: boolean }) {
+  return { id: row.user_id, username: row.username, is_staff: row.is_staff, email_verified: row.email_verified }
 }
 
 /** How far a racer follows its session's chain of rotations to the current token. */

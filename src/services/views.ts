@@ -3,8 +3,12 @@ import type { UserRow } from '../db/schema.js'
 /** The API's user: what a client may see of a row (never the password hash). */
 export interface User {
   id: number
-  username: string
+  /** Null for an account without one (LOGIN_FIELDS=email). */
+  username: string | null
   email: string | null
+  email_verified: boolean
+  /** A new address waiting for its verification link; `email` stays the login and reset name meanwhile. */
+  pending_email: string | null
   first_name: string
   last_name: string
   is_staff: boolean
@@ -17,6 +21,8 @@ export function toUser(row: UserRow): User {
     id: row.id,
     username: row.username,
     email: row.email,
+    email_verified: row.email_verified,
+    pending_email: row.pending_email,
     first_name: row.first_name,
     last_name: row.last_name,
     is_staff: row.is_staff,

@@ -19,8 +19,11 @@ export interface AccessClaims {
   jti: string
   iat: number
   exp: number
-  username: string
+  /** Absent for an account without one (LOGIN_FIELDS=email). */
+  username?: string
   is_staff: boolean
+  /** Whether the account's email address is verified (EMAIL_VERIFICATION). */
+  email_verified: boolean
 }
 
 export interface IssuedAccessToken {
@@ -34,7 +37,7 @@ export interface IssuedAccessToken {
 export interface AccessTokens {
   /** A token issued at `issuedAt` (ms; now by default) that expires by `notAfter` (its session's end) at the latest. */
   issue(
-    user: { id: number; username: string; is_staff: boolean },
+    user: { id: number; username: string | null; is_staff: boolean; email_verified: boolean },
     sessionId: string,
     issuedAt?: number,
     notAfter?: number,
@@ -105,8 +108,9 @@ export function createAccessTokens(deps: { config: Config; clock: Clock; keys: K
         jti: randomBytes(16).toString('base64url'),
         iat,
         exp,
-        username: user.username,
+        ...(user.username === null ? {} : { username: user.username }),
         is_staff: user.is_staff,
+        email_verified: user.email_verified,
       }
       return { token: keys.sign({ ...claims }, clock.now()), expiresAt: exp * 1000, expiresIn: exp - iat }
     },

@@ -24,7 +24,7 @@ Prints id, username, email, staff, active and live sessions, in id order.
       ['id', 'username', 'email', 'staff', 'active', 'sessions'],
       ...page.users.map(({ user, is_active, live_sessions }) => [
         String(user.id),
-        user.username,
+        user.username ?? '–',
         user.email ?? '–',
         user.is_staff ? 'yes' : 'no',
         is_active ? 'yes' : 'no',
@@ -52,7 +52,7 @@ The last active staff user cannot be deactivated. ${ACCEPTS}`,
   async run(args, { config, io }) {
     const { positionals } = parseArgs({ args, options: {}, allowPositionals: true })
     const done = await withAdmin(config, io, async (deps) => deactivateUser(deps, CLI, (await namedUser(deps, one(positionals))).id))
-    io.stdout.write(`Deactivated ${done.user.username} (id ${done.user.id}); every session has ended\n`)
+    io.stdout.write(`Deactivated ${nameOf(done.user)} (id ${done.user.id}); every session has ended\n`)
     return 0
   },
 }
@@ -67,7 +67,7 @@ Lets a deactivated user sign in again (their old sessions stay ended). ${ACCEPTS
   async run(args, { config, io }) {
     const { positionals } = parseArgs({ args, options: {}, allowPositionals: true })
     const done = await withAdmin(config, io, async (deps) => activateUser(deps, CLI, (await namedUser(deps, one(positionals))).id))
-    io.stdout.write(`Activated ${done.user.username} (id ${done.user.id})\n`)
+    io.stdout.write(`Activated ${nameOf(done.user)} (id ${done.user.id})\n`)
     return 0
   },
 }
@@ -89,9 +89,14 @@ ${ACCEPTS}`,
       await deleteUser(deps, CLI, found.id)
       return found
     })
-    io.stdout.write(`Deleted ${user.username} (id ${user.id})\n`)
+    io.stdout.write(`Deleted ${nameOf(user)} (id ${user.id})\n`)
     return 0
   },
+}
+
+/** How the CLI names a user: the username, or the email of an account without one. */
+export function nameOf(user: { username: string | null; email: string | null }): string {
+  return user.username ?? user.email ?? '(no name)'
 }
 
 /** The one positional argument a command takes. */

@@ -1,6 +1,7 @@
 import { getMe, updateMe, type ProfileChanges } from '../../services/account.js'
 import { changePassword, type PasswordChange } from '../../services/password-change.js'
 import { confirmPasswordReset, requestPasswordReset, type ResetConfirmation } from '../../services/password-reset.js'
+import { resendVerification, verifyEmail } from '../../services/email-verification.js'
 import { endOwnSession, listSessions } from '../../services/sessions.js'
 import { authOf } from '../authenticate.js'
 import { clientOf, type HandlerContext, type Handlers } from './context.js'
@@ -32,6 +33,18 @@ export function accountHandlers({ deps }: HandlerContext): Handlers {
     async confirmPasswordReset(request, reply) {
       await confirmPasswordReset(deps, request.body as ResetConfirmation, clientOf(request))
       return reply.code(204).send()
+    },
+
+    async verifyEmail(request) {
+      return verifyEmail(deps, (request.body as { token: string }).token)
+    },
+
+    async resendEmailVerification(request, reply) {
+      resendVerification(deps, (request.body as { email: string }).email)
+      return reply.code(202).send({
+        status: 'accepted',
+        detail: 'If an account is waiting to verify this address, a new link is on its way.',
+      })
     },
 
     async listSessions(request) {

@@ -10,6 +10,9 @@ export function authHandlers({ deps, refreshCookie }: HandlerContext): Handlers 
   return {
     async register(request, reply) {
       const result = await register(deps, request.body as RegisterInput, clientOf(request))
+      if (!('tokens' in result)) {
+        return reply.code(202).send({ ...result, detail: 'The account exists; follow the link mailed to its address, then sign in.' })
+      }
       return reply.code(201).send(refreshCookie.deliver(reply, result))
     },
 
