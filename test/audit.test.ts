@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream'
 import t from 'tap'
 import { createLogger } from '../src/logger.js'
+import { accountsApp, linkTo, register, verifyEmail, verifyMail } from './accounts-support.js'
 import { auditRows, auditTableText, resetTokenFrom } from './audit-support.js'
 import { bearer, build, login, logout, PASSWORD, refresh, signIn, signUp, TestClock, uniqueName } from './helper.js'
 import { eventually, smtpSink } from './smtp-sink.js'
@@ -131,4 +132,18 @@ t.test('events are logged as structured lines, without secrets; AUDIT_LOG=false 
   const text = lines.join('')
   for (const secret of [PASSWORD, 'a wrong guess', user.access, user.refresh]) t.notOk(text.includes(secret), 'no secret in the log')
   t.same(await auditRows(app.db, user.id), [], 'nothing written')
+})
+
+t.test('a verified address is an event too (EMAIL_VERIFICATION), without its token', async (t) => {
+  const { app, smtp } = await accountsApp(t, { EMAIL_VERIFICATION: 'optional' })
+  const username = uniqueName()
+  const email = `${username}@example.com`
+  const res = await register(app, { username, email, password: PASSWORD })
+  t.equal(res.statusCode, 201)
+  const token = await linkTo(smtp.received, email, verifyMail)
+  t.equal((await verifyEmail(app, token)).statusCode, 200)
+  await app.app.close()
+  const rows = await auditRows(app.db, res.json().user.id)
+  t.same(rows.map((row) => row.type), ['registered', 'email_verified'])
+  t.notOk((await auditTableText(app.db)).includes(token))
 })

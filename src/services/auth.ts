@@ -52,14 +52,14 @@ export async function register(deps: ServiceDeps, input: RegisterInput, client: 
   const accountDeps = { db: deps.db, passwords: deps.passwords, policy: deps.config.passwordPolicy, now: new Date(deps.clock.now()) }
   const account = { ...input, username: rules.usernames ? input.username : null }
   const signedIn = !rules.mandatory
-  const result = await createAccount(accountDeps, account, { signedIn, emailClaim: emailClaimOf(rules) }, async (trx, user) => ({
-    row: user,
-    session: signedIn ? await startSession(trx, deps, user, client) : undefined,
-  }))
-  deps.emit({ type: 'registered', userId: result.row.id, sessionId: result.session?.sessionId ?? null, client })
+  const result = await createAccount(accountDeps, account, { signedIn, emailClaim: emailClaimOf(rules) }, async (trx, user) => {
+    const session = signedIn ? await startSession(trx, deps, user, client) : undefined
+    return { row: user, tokens: session?.tokens, sessionId: session?.sessionId ?? null }
+  })
+  deps.emit({ type: 'registered', userId: result.row.id, sessionId: result.sessionId, client })
   if (result.row.email !== null) sendVerificationLink(deps, result.row.id, result.row.email)
   const user = toUser(result.row)
-  return result.session ? { user, tokens: result.session.tokens } : { user }
+  return result.tokens ? { user, tokens: result.tokens } : { user }
 }
 
 export async function login(deps: ServiceDeps, input: LoginInput, client: ClientInfo): Promise<SignedIn> {

@@ -11,7 +11,7 @@ import { inTransaction } from '../db/transaction.js'
 import { updateActiveUser } from '../db/users.js'
 import { problem } from '../errors.js'
 import { generateOpaqueToken, hashOpaqueToken } from '../tokens/opaque-token.js'
-import type { ServiceDeps } from './deps.js'
+import type { ClientInfo, ServiceDeps } from './deps.js'
 import { normalizeEmail } from './normalize.js'
 import { toUser, type User } from './views.js'
 
@@ -75,7 +75,7 @@ export function resendVerification(deps: ServiceDeps, email: string): void {
  * login name moves, reset links sent to the old address are voided). Another
  * account that verified the address first keeps it: `email_taken` (409).
  */
-export async function verifyEmail(deps: ServiceDeps, token: string): Promise<User> {
+export async function verifyEmail(deps: ServiceDeps, token: string, client?: ClientInfo): Promise<User> {
   const now = new Date(deps.clock.now())
   const tokenHash = hashOpaqueToken(token)
   const user = await inTransaction(deps.db, async (trx) => {
@@ -97,5 +97,6 @@ export async function verifyEmail(deps: ServiceDeps, token: string): Promise<Use
   })
   const view = toUser(user)
   deps.users.set(user.id, view)
+  deps.emit({ type: 'email_verified', userId: user.id, ...(client ? { client } : {}) })
   return view
 }

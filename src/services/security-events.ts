@@ -22,6 +22,7 @@ export const auditEventTypes = [
   'password_reset_requested',
   'password_reset_completed',
   'email_changed',
+  'email_verified',
   'user_deactivated',
   'user_activated',
   'user_deleted',

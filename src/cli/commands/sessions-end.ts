@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util'
 import { endUserSessions } from '../../services/admin-users.js'
 import { namedUser, withAdmin } from '../admin.js'
 import type { Command } from '../command.js'
-import { one } from './users.js'
+import { nameOf, one } from './users.js'
 
 export const sessionsEnd: Command = {
   name: 'sessions end',
@@ -21,7 +21,7 @@ email.`,
       await endUserSessions(deps, { actor: 'cli' }, found.id, values.session)
       return found
     })
-    io.stdout.write(`Ended ${values.session === undefined ? 'every session' : `session ${values.session}`} of ${user.username} (id ${user.id})\n`)
+    io.stdout.write(`Ended ${values.session === undefined ? 'every session' : `session ${values.session}`} of ${nameOf(user)} (id ${user.id})\n`)
     return 0
   },
 }

@@ -4,9 +4,6 @@ import { namedUser, withAdmin } from '../admin.js'
 import { UsageError, type Command } from '../command.js'
 
 const CLI = { actor: 'cli' } as const
-/** How the CLI names an account: its username, or its email under LOGIN_FIELDS=email. */
-const shownName = (user: { username: string | null; email: string | null }) => user.username ?? user.email ?? 'an account without a name'
-
 const ACCEPTS = `The user is an id, a username or an email (an id is tried first).`
 
 export const usersList: Command = {
@@ -55,7 +52,7 @@ The last active staff user cannot be deactivated. ${ACCEPTS}`,
   async run(args, { config, io }) {
     const { positionals } = parseArgs({ args, options: {}, allowPositionals: true })
     const done = await withAdmin(config, io, async (deps) => deactivateUser(deps, CLI, (await namedUser(deps, one(positionals))).id))
-    io.stdout.write(`Deactivated ${shownName(done.user)} (id ${done.user.id}); every session has ended\n`)
+    io.stdout.write(`Deactivated ${nameOf(done.user)} (id ${done.user.id}); every session has ended\n`)
     return 0
   },
 }
@@ -70,7 +67,7 @@ Lets a deactivated user sign in again (their old sessions stay ended). ${ACCEPTS
   async run(args, { config, io }) {
     const { positionals } = parseArgs({ args, options: {}, allowPositionals: true })
     const done = await withAdmin(config, io, async (deps) => activateUser(deps, CLI, (await namedUser(deps, one(positionals))).id))
-    io.stdout.write(`Activated ${shownName(done.user)} (id ${done.user.id})\n`)
+    io.stdout.write(`Activated ${nameOf(done.user)} (id ${done.user.id})\n`)
     return 0
   },
 }
@@ -92,9 +89,14 @@ ${ACCEPTS}`,
       await deleteUser(deps, CLI, found.id)
       return found
     })
-    io.stdout.write(`Deleted ${shownName(user)} (id ${user.id})\n`)
+    io.stdout.write(`Deleted ${nameOf(user)} (id ${user.id})\n`)
     return 0
   },
+}
+
+/** How the CLI names a user: the username, or the email of an account without one. */
+export function nameOf(user: { username: string | null; email: string | null }): string {
+  return user.username ?? user.email ?? '(no name)'
 }
 
 /** The one positional argument a command takes. */

@@ -36,7 +36,7 @@ export function accountHandlers({ deps }: HandlerContext): Handlers {
     },
 
     async verifyEmail(request) {
-      return verifyEmail(deps, (request.body as { token: string }).token)
+      return verifyEmail(deps, (request.body as { token: string }).token, clientOf(request))
     },
 
     async resendEmailVerification(request, reply) {
