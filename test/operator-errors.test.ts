@@ -10,6 +10,11 @@ import { logLines, request, startKeyturn, tempDir, waitExit, waitReady } from '.
 // Each test has a database of its own and mostly waits on processes: run them side by side.
 t.jobs = 3
 
+// Some thirty processes: on a machine loaded with other work
+// that outlasts .taprc's 600 s per file. Every wait here is on an event; this
+// only keeps a hang from lasting forever.
+t.setTimeout(30 * 60_000)
+
 const NO_TABLES = 'the database has no keyturn tables: run `keyturn migrate` (`npm run migrate` in a checkout) or set MIGRATE_ON_START=true'
 const LAST_MIGRATION = '2026_12_01_110000_create_signing_keys'
 
