@@ -5,10 +5,15 @@ import pg from 'pg'
 import t from 'tap'
 import { cliDatabaseEnv, hasTerminal, keyturn, onTerminal, type Env } from './cli-support.js'
 import { serverUrl } from './helper.js'
-import { logLines, request, startKeyturn, tempDir, waitExit, waitReady } from './processes.js'
+import { request, startKeyturn, tempDir, waitExit, waitForLog, waitReady } from './processes.js'
 
 // Each test has a database of its own and mostly waits on processes: run them side by side.
 t.jobs = 3
+
+// Some thirty processes: on a machine loaded with other work
+// that outlasts .taprc's 600 s per file. Every wait here is on an event; this
+// only keeps a hang from lasting forever.
+t.setTimeout(30 * 60_000)
 
 const NO_TABLES = 'the database has no keyturn tables: run `keyturn migrate` (`npm run migrate` in a checkout) or set MIGRATE_ON_START=true'
 const LAST_MIGRATION = '2026_12_01_110000_create_signing_keys'
@@ -59,7 +64,8 @@ t.test('/readyz says what to run when the tables go while it serves', { skip: se
   t.equal(readiness.status, 503)
   t.equal(readiness.body?.code, 'unavailable')
   t.equal(readiness.body?.detail, NO_TABLES, 'the detail says what to run')
-  t.ok(logLines(server).some((line) => line.msg === `unavailable: ${NO_TABLES}`), 'and so does the log')
+  // The log line may reach this process after the answer: wait for it.
+  t.ok(await waitForLog(server, (line) => line.msg === `unavailable: ${NO_TABLES}`), 'and so does the log')
 })
 
 t.test('a DATABASE_URL that leads nowhere is named, without its password', async (t) => {
@@ -120,12 +126,16 @@ t.test('in production the CLI asks only for what a command needs', async (t) => 
     [['prune'], ''],
     [['import-django', '-'], '[]'],
     [['create-user', '--username', 'operator', '--password-stdin'], 'a long enough password for the operator\n'],
-    [['keys', 'status'], ''],
+    [['keys', 'generate'], ''],
   ] as const) {
     const res = await keyturn([...args], env, stdin)
     t.equal(res.code, 0, `keyturn ${args.join(' ')}: ${res.stderr}`)
     t.notMatch(res.stderr, /JWT_SECRET|MAIL_TRANSPORT|PASSWORD_RESET_URL/, `keyturn ${args[0]} asks for no key or mail setting`)
   }
+  // keys status reports on the signing keys: without any it says so (a command about keys needs them).
+  const status = await keyturn(['keys', 'status'], env)
+  t.equal(status.code, 1)
+  t.match(status.stderr, 'no signing key is configured')
   // The service signs and mails: it still refuses the same environment, naming what is missing.
   const dataDir = await tempDir(t)
   const server = await startKeyturn(t, { ...serverEnv(env), DATA_DIR: env.DATA_DIR ?? dataDir })

@@ -12,6 +12,10 @@ import { connect, logLines, projectRoot, request, running, spawnNode, tempDir, w
 /** What a clone holds that `npm start` reads; node_modules is the checkout's own, linked. */
 const CHECKOUT = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'openapi.yaml', 'src', 'migrations', 'assets', 'scripts']
 
+// Two builds and three starts: on a loaded machine that outlasts .taprc's 600 s
+// per file. Every wait here is on an event; this only keeps a hang from lasting forever.
+t.setTimeout(30 * 60_000)
+
 const env = {
   JWT_SECRET: `start-script-${randomBytes(24).toString('hex')}`,
   ARGON2_MEMORY_COST: '256',
