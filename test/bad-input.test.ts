@@ -5,6 +5,7 @@ import type { LightMyRequestResponse as Response } from 'fastify'
 import t, { type Test } from 'tap'
 import { spec } from './contract.js'
 import { type Account, bearer, build, login, PASSWORD, signUp, type TestApp, uniqueName } from './helper.js'
+import { cpuTimed } from './cpu-time.js'
 
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8'
 const TABLES = ['users', 'sessions', 'refresh_tokens', 'revocations'] as const
@@ -326,9 +327,8 @@ t.test('huge passwords are refused quickly, before any hashing', async (t) => {
   const app = await build(t)
   const account = await signUp(app, uniqueName('hugepw'))
   const timed = async (request: Parameters<TestApp['call']>[0]) => {
-    const started = performance.now()
-    const res = await app.call(request)
-    return { res, ms: performance.now() - started }
+    const { result: res, ms } = await cpuTimed(() => app.call(request))
+    return { res, ms }
   }
   await changesNothing(t, app, account, async () => {
     const tenKb = 'p'.repeat(10 * 1024)
@@ -337,10 +337,10 @@ t.test('huge passwords are refused quickly, before any hashing', async (t) => {
       const username = url.endsWith('login') ? account.username : uniqueName('hugepw')
       const ten = await timed({ method: 'POST', url, payload: { username, password: tenKb } })
       expectFieldErrors(t, ten.res, [['/password', 'too_long']], `${url}, 10 KB password`)
-      t.ok(ten.ms < 2000, `${url}, 10 KB password answered in ${Math.round(ten.ms)} ms`)
+      t.ok(ten.ms < 2000, `${url}, 10 KB password answered in ${Math.round(ten.ms)} ms of CPU`)
       const mb = await timed({ method: 'POST', url, payload: { username, password: oneMb } })
       expectProblem(t, mb.res, 413, 'payload_too_large', `${url}, 1 MB password`)
-      t.ok(mb.ms < 2000, `${url}, 1 MB password answered in ${Math.round(mb.ms)} ms`)
+      t.ok(mb.ms < 2000, `${url}, 1 MB password answered in ${Math.round(mb.ms)} ms of CPU`)
     }
   })
   // Past the policy's maximum (PASSWORD_MAX_LENGTH, 256 by default) a new password is refused by name.
@@ -682,9 +682,7 @@ t.test('NUL characters are a 400, not a database error', async (t) => {
 t.test('many unknown fields are answered quickly with a bounded problem', async (t) => {
   const app = await build(t)
   const payload = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`f${i}`, i]))
-  const started = performance.now()
-  const res = await post(app, '/v1/auth/register', { username: uniqueName('many'), password: PASSWORD, ...payload })
-  const ms = performance.now() - started
+  const { result: res, ms } = await cpuTimed(() => post(app, '/v1/auth/register', { username: uniqueName('many'), password: PASSWORD, ...payload }))
   expectFieldErrors(t, res, [['/f0', 'unknown_field'], ['/f1999', 'unknown_field']], '2000 unknown fields')
-  t.ok(ms < 2000, `answered in ${Math.round(ms)} ms`)
+  t.ok(ms < 2000, `answered in ${Math.round(ms)} ms of CPU`)
 })
