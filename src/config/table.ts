@@ -6,6 +6,7 @@ import { keyVariables } from './sections/keys.js'
 import { limitVariables } from './sections/limits.js'
 import { mailVariables } from './sections/mail.js'
 import { passwordVariables } from './sections/passwords.js'
+import { profileVariables } from './sections/profile.js'
 import { serverVariables } from './sections/server.js'
 import { tokenVariables } from './sections/tokens.js'
 
@@ -25,4 +26,5 @@ export const configTable = {
   ...mailVariables,
   ...limitVariables,
   ...introspectionVariables,
+  ...profileVariables,
 }
