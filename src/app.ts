@@ -21,7 +21,8 @@ import { createRefreshCookie } from './http/refresh-cookie.js'
 import { registerSecurityHeaders } from './http/security-headers.js'
 import { guardUndocumentedRoutes, registerOperations } from './http/routes.js'
 import { headerCredential } from './http/security.js'
-import { loadSpec } from './http/spec.js'
+import { loadSpec, specPath } from './http/spec.js'
+import { withProfileSchema } from './http/spec-profile.js'
 import { createValidatorCompiler } from './http/validation.js'
 import { createLogger } from './logger.js'
 import { createMailer } from './mail/mailer.js'
@@ -47,7 +48,7 @@ export interface AppOptions {
 const BODY_LIMIT = 32 * 1024
 
 export async function buildApp({ config, db, clock = systemClock, logger, passwords }: AppOptions): Promise<FastifyInstance> {
-  const spec = loadSpec()
+  const spec = loadSpec(specPath, (document) => withProfileSchema(document, config.profile.schema, config.profile.claims))
   assertKnownOverrides(spec.operations, config)
 
   const app = Fastify({

@@ -4,8 +4,7 @@ import t, { type Test } from 'tap'
 import { ConfigError, loadConfig, type Env } from '../src/config.js'
 import { testEnv } from './helper.js'
 import { tempDir } from './processes.js'
-
-export const profileSchemaFile = path.resolve(import.meta.dirname, 'fixtures/profile/schema.json')
+import { profileSchemaFile } from './profile-support.js'
 
 function problemsOf(t: Test, env: Env): string[] {
   try {

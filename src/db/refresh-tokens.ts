@@ -23,6 +23,7 @@ export interface PresentedRefreshToken {
   user_id: number
   username: string
   is_staff: boolean
+  profile: Record<string, unknown>
   is_active: boolean
 }
 
@@ -46,6 +47,7 @@ export function findPresentedRefreshToken(db: Executor, tokenHash: string): Prom
       'users.id as user_id',
       'users.username',
       'users.is_staff',
+      'users.profile',
       'users.is_active',
     ])
     .where('refresh_tokens.token_hash', '=', tokenHash)
@@ -70,6 +72,7 @@ export interface Rotated {
   user_id: number
   username: string
   is_staff: boolean
+  profile: Record<string, unknown>
   successor_expires_at: Date
 }
 
@@ -98,6 +101,7 @@ const rotateIfCurrentQuery = precompiled<Rotation, Rotated>((db, slot) =>
           'users.id as user_id',
           'users.username',
           'users.is_staff',
+          'users.profile',
         ])
         .where('refresh_tokens.token_hash', '=', slot('tokenHash'))
         .where('refresh_tokens.retired_at', 'is', null)
@@ -146,6 +150,7 @@ const rotateIfCurrentQuery = precompiled<Rotation, Rotated>((db, slot) =>
       'presented.user_id',
       'presented.username',
       'presented.is_staff',
+      'presented.profile',
       'issued.expires_at as successor_expires_at',
     ]),
 )

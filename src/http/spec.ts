@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { parse } from 'yaml'
+import { parse, stringify } from 'yaml'
 import { packageRoot } from '../paths.js'
 
 type JsonObject = { [key: string]: unknown }
@@ -42,7 +42,7 @@ export interface Operation {
 }
 
 export interface Spec {
-  /** The file as written, served at /openapi.yaml. */
+  /** What /openapi.yaml serves: the file as written, or the document as configured (`transform`). */
   text: string
   document: JsonObject
   operations: Operation[]
@@ -51,9 +51,12 @@ export interface Spec {
 export const specPath = path.join(packageRoot, 'openapi.yaml')
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options']
 
-export function loadSpec(file = specPath): Spec {
-  const text = readFileSync(file, 'utf8')
-  const document = parse(text) as JsonObject
+/** The spec, with `transform` applied to its document (configured schemas) before validation and serving derive from it. */
+export function loadSpec(file = specPath, transform?: (document: JsonObject) => JsonObject): Spec {
+  const written = readFileSync(file, 'utf8')
+  const parsed = parse(written) as JsonObject
+  const document = transform ? transform(parsed) : parsed
+  const text = document === parsed ? written : stringify(document, { lineWidth: 0 })
   const operations: Operation[] = []
   for (const [specPath, pathItem] of Object.entries(document.paths as Record<string, JsonObject>)) {
     for (const method of METHODS) {

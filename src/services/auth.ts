@@ -4,6 +4,7 @@ import { problem } from '../errors.js'
 import type { ClientInfo, ServiceDeps } from './deps.js'
 import { createAccount } from './create-user.js'
 import { checkPassword } from './password-check.js'
+import { acceptProfile, type Profile } from './profile.js'
 import { endSessions } from './revoke.js'
 import { startSession } from './session-tokens.js'
 import { toUser, type TokenResponse, type User } from './views.js'
@@ -14,6 +15,7 @@ export interface RegisterInput {
   email?: string | null
   first_name?: string
   last_name?: string
+  profile?: Profile
 }
 
 export interface LoginInput {
@@ -30,7 +32,9 @@ export type LogoutScope = 'session' | 'others' | 'all'
 
 export function register(deps: ServiceDeps, input: RegisterInput, client: ClientInfo): Promise<SignedIn> {
   const accountDeps = { db: deps.db, passwords: deps.passwords, policy: deps.config.passwordPolicy, now: new Date(deps.clock.now()) }
-  return createAccount(accountDeps, input, { signedIn: true }, async (trx, user) => ({
+  // Checked as a whole (the schema's required fields too) before any hashing.
+  const profile = acceptProfile(deps.config.profile, input.profile ?? {})
+  return createAccount(accountDeps, { ...input, profile }, { signedIn: true }, async (trx, user) => ({
     user: toUser(user),
     tokens: await startSession(trx, deps, user, client),
   }))

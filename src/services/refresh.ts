@@ -80,8 +80,8 @@ const details: Partial<Record<ProblemCode, string>> = {
   token_expired: 'The refresh token or its session has expired.',
 }
 
-function ownerOf(row: { user_id: number; username: string; is_staff: boolean }) {
-  return { id: row.user_id, username: row.username, is_staff: row.is_staff }
+function ownerOf(row: { user_id: number; username: string; is_staff: boolean; profile: Record<string, unknown> }) {
+  return { id: row.user_id, username: row.username, is_staff: row.is_staff, profile: row.profile }
 }
 
 /** How far a racer follows its session's chain of rotations to the current token. */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import { problem } from '../errors.js'
+import { profileClaims, type Profile } from '../services/profile.js'
 import type { KeyRing } from './key-ring.js'
 
 /**
@@ -21,6 +22,8 @@ export interface AccessClaims {
   exp: number
   username: string
   is_staff: boolean
+  /** The PROFILE_CLAIMS fields of the user's profile; only when PROFILE_CLAIMS names some. */
+  profile?: Profile
 }
 
 export interface IssuedAccessToken {
@@ -34,7 +37,7 @@ export interface IssuedAccessToken {
 export interface AccessTokens {
   /** A token issued at `issuedAt` (ms; now by default) that expires by `notAfter` (its session's end) at the latest. */
   issue(
-    user: { id: number; username: string; is_staff: boolean },
+    user: { id: number; username: string; is_staff: boolean; profile: Profile },
     sessionId: string,
     issuedAt?: number,
     notAfter?: number,
@@ -108,6 +111,8 @@ export function createAccessTokens(deps: { config: Config; clock: Clock; keys: K
         username: user.username,
         is_staff: user.is_staff,
       }
+      const profile = profileClaims(config.profile, user.profile)
+      if (profile) claims.profile = profile
       return { token: keys.sign({ ...claims }, clock.now()), expiresAt: exp * 1000, expiresIn: exp - iat }
     },
 
