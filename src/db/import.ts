@@ -27,7 +27,7 @@ export async function lockLoginNames(trx: Trx): Promise<void> {
 }
 
 /** The usernames of the users that have these ids. */
-export async function usernamesById(trx: Trx, ids: number[]): Promise<Map<number, string>> {
+export async function usernamesById(trx: Trx, ids: number[]): Promise<Map<number, string | null>> {
   if (ids.length === 0) return new Map()
   const rows = await trx.selectFrom('users').select(['id', 'username']).where('id', 'in', ids).execute()
   return new Map(rows.map((row) => [row.id, row.username]))

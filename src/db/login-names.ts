@@ -11,6 +11,14 @@ export function foldLoginName(name: string): string {
   return name.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC')
 }
 
+/**
+ * The name a user's password checks are counted under (the login slowdown):
+ * their username, or, for an account without one (LOGIN_FIELDS=email), their email.
+ */
+export function loginNameOf(user: { id: number; username: string | null; email: string | null }): string {
+  return user.username ?? user.email ?? `#${user.id}`
+}
+
 async function claim(trx: Trx, userId: number, name: string, kind: 'username' | 'email'): Promise<boolean> {
   const claimed = await trx
     .insertInto('login_names')
@@ -38,11 +46,11 @@ export async function claimLoginNames(
 /** Replaces a user's email as a login name; false when another account has that name. */
 export async function replaceEmailLoginName(
   trx: Trx,
-  user: { id: number; username: string },
+  user: { id: number; username: string | null },
   email: string | null,
 ): Promise<boolean> {
   await trx.deleteFrom('login_names').where('user_id', '=', user.id).where('kind', '=', 'email').execute()
-  if (email === null || foldLoginName(email) === foldLoginName(user.username)) return true
+  if (email === null || (user.username !== null && foldLoginName(email) === foldLoginName(user.username))) return true
   return claim(trx, user.id, email, 'email')
 }
 

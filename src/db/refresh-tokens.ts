@@ -21,7 +21,7 @@ export interface PresentedRefreshToken {
   session_expires_at: Date
   session_revoked_at: Date | null
   user_id: number
-  username: string
+  username: string | null
   is_staff: boolean
   profile: Record<string, unknown>
   is_active: boolean
@@ -70,7 +70,7 @@ export interface Rotated {
   session_id: string
   session_expires_at: Date
   user_id: number
-  username: string
+  username: string | null
   is_staff: boolean
   profile: Record<string, unknown>
   successor_expires_at: Date

@@ -2,7 +2,8 @@ import type { Insertable, Selectable, Updateable, Generated } from 'kysely'
 
 export interface UsersTable {
   id: Generated<number>
-  username: string
+  /** Null for an account made with LOGIN_FIELDS=email, which signs in with its email alone. */
+  username: string | null
   email: string | null
   /** Whether the owner followed a verification link for `email` (or it predates verification, or came verified from an import). */
   email_verified: Generated<boolean>

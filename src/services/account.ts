@@ -1,3 +1,4 @@
+import { loginNameOf } from '../db/login-names.js'
 import { sessionStanding } from '../db/sessions.js'
 import type { UserRow } from '../db/schema.js'
 import { inTransaction, type Trx } from '../db/transaction.js'
@@ -79,7 +80,7 @@ async function patchedProfile(trx: Trx, deps: ServiceDeps, id: number, patch: Pr
 async function proveCurrentPassword(deps: ServiceDeps, auth: AccessClaims, password: string): Promise<UserRow> {
   const user = await findUserById(deps.db, Number(auth.sub))
   if (!user?.is_active) throw accountGone()
-  if (!(await checkPassword(deps, { name: user.username, user, password }))) throw incorrectPassword()
+  if (!(await checkPassword(deps, { name: loginNameOf(user), user, password }))) throw incorrectPassword()
   return user
 }
 

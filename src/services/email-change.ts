@@ -8,7 +8,7 @@ import type { ServiceDeps } from './deps.js'
 
 /** What an email change did, for what follows its commit. */
 export interface EmailChanged {
-  username: string
+  username: string | null
   /** The address it replaced, which is told; null when there was none. */
   previous: string | null
 }
@@ -43,7 +43,7 @@ export function noticeEmailChanged(deps: ServiceDeps, changed: EmailChanged): vo
       to,
       subject: 'The email address of your account was changed',
       text: [
-        `The email address of the account "${changed.username}" was changed on ${new Date(deps.clock.now()).toUTCString()}.`,
+        `The email address of ${changed.username === null ? 'your account' : `the account "${changed.username}"`} was changed on ${new Date(deps.clock.now()).toUTCString()}.`,
         'Password reset links go to the new address from now on; links sent to this one no longer work.',
         '',
         'If you did this, there is nothing more to do.',

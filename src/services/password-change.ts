@@ -1,3 +1,4 @@
+import { loginNameOf } from '../db/login-names.js'
 import { deletePasswordResets } from '../db/password-resets.js'
 import { findUserById, setPasswordHash } from '../db/users.js'
 import { fieldProblem, problem } from '../errors.js'
@@ -21,7 +22,7 @@ export async function changePassword(deps: ServiceDeps, auth: AccessClaims, chan
   const user = await findUserById(deps.db, Number(auth.sub))
   if (!user?.is_active) throw problem('token_invalid', { detail: 'The account no longer exists or is inactive.' })
   const incorrect = () => fieldProblem('old_password', 'incorrect_password', 'is not the current password')
-  if (!(await checkPassword(deps, { name: user.username, user, password: change.old_password }))) throw incorrect()
+  if (!(await checkPassword(deps, { name: loginNameOf(user), user, password: change.old_password }))) throw incorrect()
   assertAcceptablePassword(deps.config.passwordPolicy, change.new_password, user, 'new_password')
   const passwordHash = await deps.passwords.hash(change.new_password)
   await endSessions(deps, { userId: user.id, except: auth.sid }, 'password_changed', async (trx) => {

@@ -28,7 +28,7 @@ function commonPasswords(file: string): Set<string> {
 export function assertAcceptablePassword(
   policy: PasswordPolicy,
   password: string,
-  owner: { username: string; email: string | null },
+  owner: { username: string | null; email: string | null },
   field: string,
 ): void {
   const length = [...password].length
@@ -41,7 +41,7 @@ export function assertAcceptablePassword(
   const lowered = password.toLowerCase()
   if (policy.rejectSimilar) {
     const email = owner.email?.toLowerCase()
-    const similar = [owner.username.toLowerCase(), email, email?.split('@')[0]]
+    const similar = [owner.username?.toLowerCase(), email, email?.split('@')[0]]
     if (similar.includes(lowered)) {
       throw fieldProblem(field, 'password_too_similar', 'must not be the username or the email address')
     }

@@ -40,7 +40,7 @@ async function mailResetLink(deps: ServiceDeps, email: string): Promise<void> {
     to: mailedTo,
     subject: 'Reset your password',
     text: [
-      `Someone asked to reset the password of the account "${user.username}".`,
+      `Someone asked to reset the password of ${user.username === null ? 'your account' : `the account "${user.username}"`}.`,
       '',
       `To choose a new password, open this link within ${minutes} minutes:`,
       link,

@@ -80,7 +80,7 @@ const details: Partial<Record<ProblemCode, string>> = {
   token_expired: 'The refresh token or its session has expired.',
 }
 
-function ownerOf(row: { user_id: number; username: string; is_staff: boolean; profile: Record<string, unknown> }) {
+function ownerOf(row: { user_id: number; username: string | null; is_staff: boolean; profile: Record<string, unknown> }) {
   return { id: row.user_id, username: row.username, is_staff: row.is_staff, profile: row.profile }
 }
 

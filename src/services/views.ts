@@ -4,7 +4,8 @@ import type { Profile } from './profile.js'
 /** The API's user: what a client may see of a row (never the password hash). */
 export interface User {
   id: number
-  username: string
+  /** Null for an account without one (LOGIN_FIELDS=email). */
+  username: string | null
   email: string | null
   first_name: string
   last_name: string

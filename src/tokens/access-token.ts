@@ -20,7 +20,8 @@ export interface AccessClaims {
   jti: string
   iat: number
   exp: number
-  username: string
+  /** Absent for an account without one (LOGIN_FIELDS=email). */
+  username?: string
   is_staff: boolean
   /** The PROFILE_CLAIMS fields of the user's profile; only when PROFILE_CLAIMS names some. */
   profile?: Profile
@@ -37,7 +38,7 @@ export interface IssuedAccessToken {
 export interface AccessTokens {
   /** A token issued at `issuedAt` (ms; now by default) that expires by `notAfter` (its session's end) at the latest. */
   issue(
-    user: { id: number; username: string; is_staff: boolean; profile: Profile },
+    user: { id: number; username: string | null; is_staff: boolean; profile: Profile },
     sessionId: string,
     issuedAt?: number,
     notAfter?: number,
@@ -108,7 +109,7 @@ export function createAccessTokens(deps: { config: Config; clock: Clock; keys: K
         jti: randomBytes(16).toString('base64url'),
         iat,
         exp,
-        username: user.username,
+        ...(user.username === null ? {} : { username: user.username }),
         is_staff: user.is_staff,
       }
       const profile = profileClaims(config.profile, user.profile)
