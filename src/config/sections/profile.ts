@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs'
-import path from 'node:path'
 import type { Config } from '../../config.js'
 import { createAjv } from '../../http/validation.js'
-import { integer, parseList } from '../parsers.js'
+import { integer, parseList, readNamedFile } from '../parsers.js'
 import { optional, variable } from '../variable.js'
 
 export type JsonObject = { [key: string]: unknown }
@@ -21,13 +19,7 @@ export const MAX_PROFILE_CLAIM_BYTES = 1024
  * fields are refused, as everywhere else in the API.
  */
 function readProfileSchema(raw: string): JsonObject {
-  const file = path.resolve(raw.trim())
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (error) {
-    throw new Error(`names no readable file (${file}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`)
-  }
+  const { file, text } = readNamedFile(raw)
   let schema: unknown
   try {
     schema = JSON.parse(text)
