@@ -7,6 +7,8 @@ import type { Config } from './config.js'
 import { createPasswordHasher, type PasswordHasher } from './crypto/passwords.js'
 import type { Db } from './db/create-db.js'
 import { findUserIdByLoginName } from './db/login-names.js'
+import { poolStatsOf } from './db/pool-stats.js'
+import { adminTokenCredential } from './http/admin-authenticate.js'
 import { createAuthenticate } from './http/authenticate.js'
 import { cookieCredential } from './http/cookie-authenticate.js'
 import { registerCors } from './http/cors.js'
@@ -15,18 +17,23 @@ import { createFeedAuthenticate } from './http/feed-authenticate.js'
 import { introspectionCredential } from './http/introspection-authenticate.js'
 import { configureBodyParsing } from './http/body-parsing.js'
 import { createHandlers } from './http/handlers/index.js'
+import { listenForMetrics, metricsCredential, registerRequestMetrics } from './http/metrics.js'
 import { registerProblemHandlers, sendProblem, toProblem } from './http/problems.js'
 import { assertKnownOverrides } from './http/rate-limits.js'
 import { createRefreshCookie } from './http/refresh-cookie.js'
 import { registerSecurityHeaders } from './http/security-headers.js'
 import { guardUndocumentedRoutes, registerOperations } from './http/routes.js'
 import { headerCredential } from './http/security.js'
-import { loadSpec, specPath } from './http/spec.js'
-import { withProfileSchema } from './http/spec-profile.js'
+import { servedSpec } from './http/served-spec.js'
+import { loadSpec } from './http/spec.js'
 import { createValidatorCompiler } from './http/validation.js'
 import { createLogger } from './logger.js'
 import { createMailer } from './mail/mailer.js'
+import { AuditWriter } from './services/audit-writer.js'
 import { BackgroundTasks } from './services/background.js'
+import { clientOf } from './http/handlers/context.js'
+import { Metrics } from './services/metrics.js'
+import { createEmitter } from './services/security-events.js'
 import type { ServiceDeps } from './services/deps.js'
 import { prune } from './services/prune.js'
 import { loadKeyRing } from './services/signing-keys.js'
@@ -48,7 +55,8 @@ export interface AppOptions {
 const BODY_LIMIT = 32 * 1024
 
 export async function buildApp({ config, db, clock = systemClock, logger, passwords }: AppOptions): Promise<FastifyInstance> {
-  const spec = loadSpec(specPath, (document) => withProfileSchema(document, config.profile.schema, config.profile.claims))
+  // The spec as this configuration serves it: routes, validation and /openapi.yaml all come from it.
+  const spec = servedSpec(loadSpec(), config)
   assertKnownOverrides(spec.operations, config)
 
   const app = Fastify({
@@ -68,6 +76,7 @@ export async function buildApp({ config, db, clock = systemClock, logger, passwo
   registerProblemHandlers(app)
   app.decorateRequest('auth', null)
   app.decorateRequest('cookieSession', null)
+  app.decorateRequest('adminToken', false)
   registerSecurityHeaders(app, {
     publicUrl: config.http.publicUrl,
     servers: ((spec.document.servers ?? []) as { url: string }[]).map((server) => server.url),
@@ -94,11 +103,13 @@ export async function buildApp({ config, db, clock = systemClock, logger, passwo
     onListenError: (error) => app.log.warn({ err: error }, 'listening for revocations failed; polling every DENYLIST_SYNC_INTERVAL meanwhile'),
   })
   await denylist.start()
+  const { audit, metrics, emit } = observe(app, { config, db, clock, denylist })
+  const hasher = passwords ?? createPasswordHasher(config.argon2)
   const deps: ServiceDeps = {
     db,
     config,
     clock,
-    passwords: passwords ?? createPasswordHasher(config.argon2),
+    passwords: metrics ? metrics.timed(hasher) : hasher,
     accessTokens: createAccessTokens({ config, clock, keys }),
     keys,
     denylist,
@@ -106,14 +117,21 @@ export async function buildApp({ config, db, clock = systemClock, logger, passwo
     successorSeal: createSuccessorSeal({ current: () => keys.sealKeyAt(clock.now()), all: keys.sealKeys }),
     mailer: createMailer(config.mail, app.log),
     background: new BackgroundTasks((error, task) => app.log.error({ err: error }, `${task} failed`)),
+    emit,
+    flushAudit: () => audit?.flush() ?? Promise.resolve(),
   }
-  registerOperations(app, spec.operations, createHandlers({ deps, specText: spec.text, refreshCookie }), {
+  registerOperations(app, spec.operations, createHandlers({ deps, specText: spec.text, refreshCookie, metrics }), {
     config,
     security: {
       bearerAuth: headerCredential(createAuthenticate({ ...deps, headerTypes: config.jwt.authHeaderTypes })),
       refreshCookie: cookieCredential(deps, refreshCookie),
       introspectionToken: introspectionCredential(config.introspection.tokens),
       revocationFeed: headerCredential(createFeedAuthenticate(config.revocationFeed.tokens)),
+      adminToken: adminTokenCredential(config.admin.tokens),
+      metricsToken: metricsCredential(config.metrics.token, config.metrics.port),
+    },
+    onLimited: (request, operation) => {
+      if (operation.operationId === 'login') emit({ type: 'login_failed', reason: 'rate_limited', client: clientOf(request) })
     },
     ...(refreshCookie.enabled ? { csrf: createCsrfCheck(config, refreshCookie) } : {}),
     accountIdOf: (name) => findUserIdByLoginName(db, name),
@@ -128,15 +146,51 @@ export async function buildApp({ config, db, clock = systemClock, logger, passwo
           )
         }, config.pruneIntervalMs).unref()
       : undefined
+  const metricsServer =
+    metrics && config.metrics.port !== undefined
+      ? await listenForMetrics(metrics, { host: config.http.host, port: config.metrics.port, token: config.metrics.token })
+      : undefined
   drainOnClose(app, denylist)
   app.addHook('onClose', async () => {
     await deps.background.settled()
+    // After the mails: their events are written too.
+    await audit?.close()
+    metricsServer?.closeAllConnections()
+    await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)))
     deps.mailer.close()
     await denylist.stop()
     clearInterval(pruneTimer)
     redis?.disconnect()
   })
   return app
+}
+
+/**
+ * The audit log (AUDIT_LOG), the metrics (METRICS_TOKEN or METRICS_PORT) and
+ * the one `emit` that feeds both, plus the log.
+ */
+function observe(app: FastifyInstance, { config, db, clock, denylist }: { config: Config; db: Db; clock: Clock; denylist: Denylist }) {
+  let audit: AuditWriter | undefined
+  const metricsOn = config.metrics.token !== undefined || config.metrics.port !== undefined
+  const metrics = metricsOn ? new Metrics({ denylist, pool: () => poolStatsOf(db), auditPending: () => audit?.pending ?? 0 }) : undefined
+  if (config.audit.enabled) {
+    audit = new AuditWriter(db, {
+      flushIntervalMs: config.audit.flushIntervalMs,
+      onError: (error, pending) => app.log.warn({ err: error, pending }, 'writing audit events failed; they are kept and tried again'),
+      onDropped: (count) => {
+        metrics?.auditDropped.inc(count)
+        app.log.error({ dropped: count }, 'audit events dropped: the database has not taken them for too long')
+      },
+    })
+  }
+  if (metrics) registerRequestMetrics(app, metrics)
+  const emit = createEmitter({
+    clock,
+    log: app.log,
+    ...(audit ? { audit } : {}),
+    ...(metrics ? { count: (event) => metrics.count(event) } : {}),
+  })
+  return { audit, metrics, emit }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { crossChecks } from './config/checks.js'
 import { configTable } from './config/table.js'
-import { isVariable, type ConfigOf, type Env, type Section, type Variable, type VariableFamily } from './config/variable.js'
+import { isVariable, type ConfigOf, type Env, type ProductionScope, type Section, type Variable, type VariableFamily } from './config/variable.js'
 
 export type { Env } from './config/variable.js'
 
@@ -20,12 +20,19 @@ export interface LoadOptions {
    * import): production then also needs a signing key.
    */
   signs?: boolean
+  /**
+   * Which production rules apply (see ProductionScope); all by default, as
+   * for the service. A CLI command names what it does, so that production
+   * does not refuse it for what only the service would get wrong.
+   */
+  scopes?: readonly ProductionScope[]
 }
 
 /** Reads and validates the environment once; every problem is reported with its variable's name. */
 export function loadConfig(env: Env = process.env, options: LoadOptions = {}): Config {
   const problems: string[] = []
   const production = env.NODE_ENV?.trim() === 'production'
+  const scopes = new Set<ProductionScope>(options.scopes ?? ['serving', 'signing', 'mailing'])
 
   function read(node: Variable<unknown> | VariableFamily<unknown>): unknown {
     if (node.kind === 'family') {
@@ -39,7 +46,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     const raw = env[node.env]
     const set = raw !== undefined && raw.trim() !== ''
     const value = set ? readOne(node.env, node.parse, node.fallback(env)) : node.fallback(env)
-    const problem = node.check?.(value, env) ?? (production ? node.production?.(value, set, env) : undefined)
+    const problem = node.check?.(value, env) ?? (production && scopes.has(node.productionScope) ? node.production?.(value, set, env) : undefined)
     if (problem) problems.push(`${node.env} ${problem}`)
     return value
   }

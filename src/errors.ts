@@ -12,10 +12,16 @@ export const problemTypes = {
   refresh_token_reused: { status: 401, title: 'The refresh token was already used; the session has been ended.' },
   reset_token_invalid: { status: 400, title: 'The password reset link is unknown, used or expired.' },
   refresh_disabled: { status: 403, title: 'Token refresh is disabled.' },
+  email_not_verified: { status: 403, title: 'The email address of this account is not verified.' },
+  verification_token_invalid: { status: 400, title: 'The email verification link is unknown, used or expired.' },
   csrf_failed: { status: 403, title: 'The request did not pass the checks against cross-site request forgery.' },
+  forbidden: { status: 403, title: 'The credentials do not allow this.' },
   not_found: { status: 404, title: 'Not found.' },
   username_taken: { status: 409, title: 'That username is already taken.' },
   email_taken: { status: 409, title: 'That email address is already in use.' },
+  last_staff_user: { status: 409, title: 'The last active staff user cannot be deactivated or deleted.' },
+  user_inactive: { status: 409, title: 'The user is deactivated.' },
+  user_has_no_email: { status: 409, title: 'The user has no email address.' },
   payload_too_large: { status: 413, title: 'The request body is too large.' },
   unsupported_media_type: { status: 415, title: 'The request body must be application/json.' },
   rate_limited: { status: 429, title: 'Too many requests.' },
@@ -83,7 +89,8 @@ export class ProblemError extends Error {
     this.name = 'ProblemError'
     this.status = status
     this.title = title
-    this.detail = options.detail
+    // A detail that only repeats the title says nothing more: it is left out.
+    this.detail = options.detail === title ? undefined : options.detail
     this.errors = options.errors
     this.headers = options.headers ?? {}
   }

@@ -3,8 +3,10 @@ import { ConfigError, loadConfig } from './config.js'
 import { configuredKeys } from './config/sections/keys.js'
 import { MIN_SECRET_BYTES } from './config/sections/tokens.js'
 import { createDb } from './db/create-db.js'
+import { explainDatabaseError, schemaProblem } from './db/diagnose.js'
 import { databaseOptions } from './db/options.js'
 import { migrateToLatest } from './db/migrate.js'
+import { assertCanListen } from './http/port-check.js'
 import { createLogger } from './logger.js'
 
 async function main(): Promise<void> {
@@ -30,6 +32,7 @@ async function main(): Promise<void> {
   if (config.production && config.mail.transport === 'log') {
     log.warn('MAIL_TRANSPORT=log writes password reset links to the log; set MAIL_TRANSPORT=smtp and SMTP_URL')
   }
+  await assertCanListen(config.http.host, config.http.port)
   if (!config.database.url) log.info({ dataDir: config.database.dataDir }, 'using the embedded database')
 
   const db = await createDb(
@@ -37,9 +40,17 @@ async function main(): Promise<void> {
       onPoolError: (error) => log.warn({ err: { message: error.message } }, 'idle database connection lost'),
     }),
   )
-  if (config.database.migrateOnStart) {
-    const ran = await migrateToLatest(db)
-    if (ran.length > 0) log.info({ migrations: ran }, 'migrated')
+  try {
+    if (config.database.migrateOnStart) {
+      const ran = await migrateToLatest(db)
+      if (ran.length > 0) log.info({ migrations: ran }, 'migrated')
+    } else {
+      const problem = await schemaProblem(db)
+      if (problem) throw new Error(problem)
+    }
+  } catch (error) {
+    await db.destroy()
+    throw new Error(explainDatabaseError(error, config.database.url) ?? (error as Error).message, { cause: error })
   }
   const app = await buildApp({ config, db, logger: log })
 
@@ -56,6 +67,11 @@ async function main(): Promise<void> {
     await db.destroy()
     clearTimeout(force)
     log.info('stopped')
+    // Everything of ours is closed (the pino destination writes synchronously).
+    // Without an explicit exit, Node waits for V8 to finish compiling the
+    // embedded database's WebAssembly in the background: up to seconds on a
+    // busy machine, in which the process looks as if it were hanging.
+    process.exit(0)
   }
   process.once('SIGTERM', () => void shutdown('SIGTERM'))
   process.once('SIGINT', () => void shutdown('SIGINT'))

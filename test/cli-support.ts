@@ -95,8 +95,8 @@ export function onTerminal(args: string[], env: Env, answers: [string, string][]
       child.stdin.write(`${next[1]}\r`)
     }
   })
-  // A prompt that never comes fails the test instead of hanging it.
-  const timer = setTimeout(() => child.kill(), 30_000)
+  // A prompt that never comes fails the test instead of hanging it (late: tsx starts slowly on a loaded machine).
+  const timer = setTimeout(() => child.kill(), 180_000)
   return new Promise((resolve, reject) => {
     child.on('error', reject)
     child.on('exit', () => clearTimeout(timer))

@@ -10,6 +10,9 @@ const migrations = [
   '2026_12_01_100000_create_login_attempts',
   '2026_12_01_110000_create_signing_keys',
   '2026_12_02_110000_add_account_fields',
+  '2026_12_02_120000_optional_username',
+  '2026_12_02_120100_create_email_verification_tokens',
+  '2026_12_02_130000_create_audit_events',
 ]
 
 t.test('keyturn migrate: status, up, down, up again', async (t) => {
@@ -23,7 +26,7 @@ t.test('keyturn migrate: status, up, down, up again', async (t) => {
   for (const name of migrations) t.match(up.stdout, `applied  ${name}`)
   t.match((await keyturn(['migrate', 'up'], env)).stdout, 'Already up to date.')
 
-  const down = await keyturn(['migrate', 'down'], env)
+  const down = await keyturn(['migrate', 'down', '--yes'], env)
   t.equal(down.code, 0)
   t.match(down.stdout, `reverted  ${migrations.at(-1)}`)
   t.match((await keyturn(['migrate', 'status'], env)).stdout, `pending  ${migrations.at(-1)}`)
@@ -37,7 +40,7 @@ t.test('keyturn prune deletes what has expired and prints the counts', async (t)
   t.equal(empty.code, 0, empty.stderr)
   t.equal(
     empty.stdout,
-    'revocations: 0 deleted\nrefresh_tokens: 0 deleted\nsessions: 0 deleted\npassword_reset_tokens: 0 deleted\nlogin_attempts: 0 deleted\n',
+    'revocations: 0 deleted\nrefresh_tokens: 0 deleted\nsessions: 0 deleted\npassword_reset_tokens: 0 deleted\nemail_verification_tokens: 0 deleted\nlogin_attempts: 0 deleted\naudit_events: 0 deleted\n',
   )
 
   const past = new Date(Date.now() - 24 * 3600_000)
@@ -79,6 +82,12 @@ t.test('keyturn prune deletes what has expired and prints the counts', async (t)
         { token_hash: 'd'.repeat(64), user_id: user.id, created_at: past, expires_at: future },
       ])
       .execute()
+    // AUDIT_RETENTION is 90 days: an event of 91 days ago goes, one of a day ago stays.
+    const event = (id: string, occurred_at: Date) => ({ id, occurred_at, type: 'login_failed', user_id: user.id, session_id: null, ip: null, user_agent: null, reason: 'bad_password', actor: null })
+    await db
+      .insertInto('audit_events')
+      .values([event(randomUUID(), new Date(Date.now() - 91 * 24 * 3600_000)), event(live, past)])
+      .execute()
     // Failures of a day ago are forgotten (LOGIN_SLOWDOWN_RESET, 15m); a minute ago they still count.
     await db
       .insertInto('login_attempts')
@@ -93,7 +102,7 @@ t.test('keyturn prune deletes what has expired and prints the counts', async (t)
   t.equal(res.code, 0, res.stderr)
   t.equal(
     res.stdout,
-    'revocations: 1 deleted\nrefresh_tokens: 1 deleted\nsessions: 1 deleted\npassword_reset_tokens: 1 deleted\nlogin_attempts: 1 deleted\n',
+    'revocations: 1 deleted\nrefresh_tokens: 1 deleted\nsessions: 1 deleted\npassword_reset_tokens: 1 deleted\nemail_verification_tokens: 0 deleted\nlogin_attempts: 1 deleted\naudit_events: 1 deleted\n',
   )
   const left = await withCliDatabase(env, async (db) => ({
     sessions: (await db.selectFrom('sessions').select('id').execute()).map((row) => row.id),
@@ -101,8 +110,9 @@ t.test('keyturn prune deletes what has expired and prints the counts', async (t)
     revocations: (await db.selectFrom('revocations').select('session_id').execute()).map((row) => row.session_id),
     resets: (await db.selectFrom('password_reset_tokens').select('token_hash').execute()).length,
     attempts: (await db.selectFrom('login_attempts').select('name').execute()).map((row) => row.name),
+    audit: (await db.selectFrom('audit_events').select('id').execute()).map((row) => row.id),
   }))
-  t.same(left, { sessions: [live], refresh: 1, revocations: [live], resets: 1, attempts: ['remembered'] }, 'what is still live stays')
+  t.same(left, { sessions: [live], refresh: 1, revocations: [live], resets: 1, attempts: ['remembered'], audit: [live] }, 'what is still live stays')
 })
 
 t.test('help, and clear refusals of bad input', async (t) => {
@@ -111,7 +121,7 @@ t.test('help, and clear refusals of bad input', async (t) => {
   t.match(overview.stdout, /migrate .*\n.*prune/)
   const help = await keyturn(['migrate', '--help'], {})
   t.equal(help.code, 0)
-  t.match(help.stdout, 'Usage: keyturn migrate [up | down | status]')
+  t.match(help.stdout, 'Usage: keyturn migrate [up | down [--yes] | status]')
 
   const unknown = await keyturn(['frobnicate'], {})
   t.equal(unknown.code, 2)

@@ -398,3 +398,12 @@ t.test('every variable the source reads is declared in the table', async (t) => 
   }
   t.ok(declared.size > 40, 'found the declarations')
 })
+
+t.test('production wants an https EMAIL_VERIFY_URL only when verification mails links', async (t) => {
+  const env = { ...productionEnv, JWT_SECRET: 'k'.repeat(32) }
+  t.equal(loadConfig(env).accounts.emailVerification, 'none', 'off: the default link (PUBLIC_URL, http) is never mailed')
+  refuses(t, { ...env, EMAIL_VERIFICATION: 'optional' }, 'EMAIL_VERIFY_URL')
+  refuses(t, { ...env, EMAIL_VERIFICATION: 'mandatory', EMAIL_VERIFY_URL: 'http://app.example/verify#token={token}' }, 'EMAIL_VERIFY_URL')
+  const on = loadConfig({ ...env, EMAIL_VERIFICATION: 'mandatory', EMAIL_VERIFY_URL: 'https://app.example/verify#token={token}' })
+  t.equal(on.accounts.emailVerification, 'mandatory')
+})

@@ -51,9 +51,12 @@ export function contractFor(document: JsonObject): (method: string, url: string,
     const key = `${method} ${template?.path} ${res.statusCode} ${mediaType}`
     let validate = validators.get(key)
     if (!validate) validators.set(key, (validate = ajv.compile(media.schema)))
-    const body = JSON.parse(res.body)
+    const body = JSON.parse(res.body) as JsonObject
     if (!validate(body)) {
       throw new ContractError(`${where}: body does not match openapi.yaml: ${ajv.errorsText(validate.errors)}\n${res.body}`)
+    }
+    if (mediaType === 'application/problem+json' && body.detail !== undefined && body.detail === body.title) {
+      throw new ContractError(`${where}: detail repeats the title; leave it out when there is nothing more to say\n${res.body}`)
     }
   }
 }

@@ -1,6 +1,8 @@
 // Real processes for tests: keyturn (or any node script) spawned as a child,
 // driven over HTTP and signals, its pino log read back. Every wait here is on
-// an event or a readiness probe with a deadline, never a fixed sleep.
+// an event or a readiness probe with a deadline, never a fixed sleep; the
+// deadlines are generous, since the suite runs on loaded machines (a start
+// that takes 2 s idle can take 30), and cost nothing when things go right.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import net from 'node:net'
@@ -43,7 +45,9 @@ export async function tempDir(t: TestLike, prefix = 'keyturn-test-'): Promise<st
 }
 
 export interface SpawnOptions {
-  /** Arguments to node, e.g. ['--import', 'tsx', 'src/server.ts']. */
+  /** What to run: node by default (this very binary), or e.g. 'npm'. */
+  command?: string
+  /** Its arguments, e.g. ['--import', 'tsx', 'src/server.ts'] for node. */
   args: string[]
   /** The whole environment, but PATH, HOME and PORT (which is chosen here unless given). */
   env: Record<string, string>
@@ -51,10 +55,10 @@ export interface SpawnOptions {
   port?: number
 }
 
-/** Spawns node with exactly this environment (plus PATH and HOME); stopped at teardown. */
+/** Spawns node (or options.command) with exactly this environment (plus PATH and HOME); stopped at teardown. */
 export async function spawnNode(t: TestLike, options: SpawnOptions): Promise<Child> {
   const port = options.port ?? (await freePort())
-  const child = spawn(process.execPath, options.args, {
+  const child = spawn(options.command ?? process.execPath, options.args, {
     cwd: options.cwd ?? projectRoot,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -98,17 +102,17 @@ export async function exitWithin(spawned: Child, ms: number): Promise<Exit | und
   }
 }
 
-/** SIGTERM, then SIGKILL if it does not go. */
+/** SIGTERM, then SIGKILL if it does not go (in a while: a loaded machine drains slowly). */
 export async function stop(spawned: Child): Promise<void> {
   if (!running(spawned)) return
   spawned.child.kill('SIGTERM')
-  if (!(await exitWithin(spawned, 5_000))) {
+  if (!(await exitWithin(spawned, 20_000))) {
     spawned.child.kill('SIGKILL')
     await spawned.exited
   }
 }
 
-export async function waitExit(spawned: Child, ms = 45_000): Promise<Exit> {
+export async function waitExit(spawned: Child, ms = 90_000): Promise<Exit> {
   const result = await exitWithin(spawned, ms)
   if (!result) throw new Error(`the process did not exit within ${ms} ms\nstdout:\n${spawned.stdout()}\nstderr:\n${spawned.stderr()}`)
   return result
@@ -117,7 +121,7 @@ export async function waitExit(spawned: Child, ms = 45_000): Promise<Exit> {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Polls `probe` (default GET /healthz) until it answers 200; fails at once if the process exits. */
-export async function waitReady(spawned: Child, { probe = '/healthz', ms = 60_000 } = {}): Promise<void> {
+export async function waitReady(spawned: Child, { probe = '/healthz', ms = 120_000 } = {}): Promise<void> {
   const deadline = Date.now() + ms
   while (Date.now() < deadline) {
     if (!running(spawned)) {
@@ -151,7 +155,7 @@ export function logLines(spawned: Child): LogLine[] {
     .map((line) => JSON.parse(line) as LogLine)
 }
 
-export async function waitForLog(spawned: Child, predicate: (line: LogLine) => boolean, ms = 30_000): Promise<LogLine> {
+export async function waitForLog(spawned: Child, predicate: (line: LogLine) => boolean, ms = 60_000): Promise<LogLine> {
   const deadline = Date.now() + ms
   while (Date.now() < deadline) {
     const line = logLines(spawned).find(predicate)

@@ -1,5 +1,9 @@
 import t from 'tap'
+import { loadConfig } from '../src/config.js'
+import { servedSpec } from '../src/http/served-spec.js'
 import { loadSpec } from '../src/http/spec.js'
+import { testEnv } from './helper.js'
+import { profileSchemaFile } from './profile-support.js'
 import { withProfileSchema } from '../src/http/spec-profile.js'
 
 const schema = {
@@ -27,5 +31,9 @@ t.test('withProfileSchema: a pure transform of the document', async (t) => {
 
   const optional = withProfileSchema(document, { ...schema, required: [] })
   t.notOk((optional.components as any).schemas.RegisterRequest.required.includes('profile'), 'no required field, no required profile')
-  t.same(loadSpec(undefined, (doc) => withProfileSchema(doc, schema)).operations.find((op) => op.operationId === 'register')?.schema.body?.required, ['username', 'password', 'profile'], 'validation is built from the transformed document')
+  const config = loadConfig({ ...testEnv, PROFILE_SCHEMA_FILE: profileSchemaFile })
+  const register = servedSpec(loadSpec(), config).operations.find((op) => op.operationId === 'register')
+  t.ok((register?.schema.body?.required as string[]).includes('profile'), 'validation is built from the served document')
+  const emailOnly = servedSpec(loadSpec(), loadConfig({ ...testEnv, PROFILE_SCHEMA_FILE: profileSchemaFile, LOGIN_FIELDS: 'email' }))
+  t.same(emailOnly.operations.find((op) => op.operationId === 'register')?.schema.body?.required, ['email', 'password', 'profile'], 'after LOGIN_FIELDS')
 })

@@ -10,7 +10,9 @@ const keyturnUrl = (env.KEYTURN_URL || 'http://127.0.0.1:3000').replace(/\/+$/, 
 // JWKS: "true" for keyturn's own /.well-known/jwks.json, or the URL of one.
 const jwksUrl = env.JWKS === 'true' ? `${keyturnUrl}/.well-known/jwks.json` : env.JWKS || undefined
 
-const app = Fastify({ logger: { level: env.LOG_LEVEL || 'info' } })
+// pluginTimeout 0: the verifier plugin waits for keyturn's keys and feed while
+// the app starts, and keyturn may come up well after this service does.
+const app = Fastify({ logger: { level: env.LOG_LEVEL || 'info' }, pluginTimeout: 0 })
 
 if (!env.REVOCATION_FEED_TOKEN) app.log.warn('REVOCATION_FEED_TOKEN is unset: a logout takes effect here only when its token expires')
 

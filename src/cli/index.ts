@@ -7,8 +7,22 @@ import { keysGenerate } from './commands/keys-generate.js'
 import { keysStatus } from './commands/keys-status.js'
 import { migrate } from './commands/migrate.js'
 import { prune } from './commands/prune.js'
+import { sessionsEnd } from './commands/sessions-end.js'
+import { usersActivate, usersDeactivate, usersDelete, usersList } from './commands/users.js'
 
-const commands: Command[] = [migrate, prune, createUserCommand, importDjangoCommand, keysGenerate, keysStatus]
+const commands: Command[] = [
+  migrate,
+  prune,
+  createUserCommand,
+  importDjangoCommand,
+  keysGenerate,
+  keysStatus,
+  usersList,
+  usersDeactivate,
+  usersActivate,
+  usersDelete,
+  sessionsEnd,
+]
 
 function overview(): string {
   const width = Math.max(...commands.map((command) => command.name.length))
@@ -66,7 +80,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 0
   }
   try {
-    return await command.run(args, { config: loadConfig(), io })
+    const does = command.does ?? []
+    const config = loadConfig(process.env, { signs: does.includes('signing'), scopes: does })
+    return await command.run(args, { config, io })
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.stderr.write(`keyturn ${command.name}: ${(error as Error).message}\n\n${command.help}\n`)

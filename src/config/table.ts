@@ -1,3 +1,4 @@
+import { accountVariables } from './sections/accounts.js'
 import { browserVariables } from './sections/browser.js'
 import { databaseVariables } from './sections/database.js'
 import { feedVariables } from './sections/feed.js'
@@ -5,6 +6,7 @@ import { introspectionVariables } from './sections/introspection.js'
 import { keyVariables } from './sections/keys.js'
 import { limitVariables } from './sections/limits.js'
 import { mailVariables } from './sections/mail.js'
+import { operateVariables } from './sections/operate.js'
 import { passwordVariables } from './sections/passwords.js'
 import { profileVariables } from './sections/profile.js'
 import { serverVariables } from './sections/server.js'
@@ -24,7 +26,9 @@ export const configTable = {
   ...keyVariables,
   ...passwordVariables,
   ...mailVariables,
+  ...accountVariables,
   ...limitVariables,
   ...introspectionVariables,
+  ...operateVariables,
   ...profileVariables,
 }

@@ -5,6 +5,14 @@
 
 export type Env = Record<string, string | undefined>
 
+/**
+ * What a production rule protects: the running service (the default), the
+ * signing of tokens, or the sending of mails. A CLI command that neither
+ * serves, signs nor mails (`keyturn migrate`, an import) is not refused for
+ * what only those would get wrong.
+ */
+export type ProductionScope = 'serving' | 'signing' | 'mailing'
+
 export interface Variable<T> {
   readonly kind: 'variable'
   readonly env: string
@@ -19,6 +27,7 @@ export interface Variable<T> {
   readonly replaces: string | undefined
   /** Why production (NODE_ENV=production) refuses this value; `set` tells a default from a choice. */
   readonly production: ((value: T, set: boolean, env: Env) => string | undefined) | undefined
+  readonly productionScope: ProductionScope
   /** Why this value does not go with the rest of the environment, in any mode. */
   readonly check: ((value: T, env: Env) => string | undefined) | undefined
 }
@@ -43,6 +52,8 @@ export interface VariableOptions<T> {
   doc: string
   replaces?: string
   production?: (value: T, set: boolean, env: Env) => string | undefined
+  /** Default `serving`. */
+  productionScope?: ProductionScope
   check?: (value: T, env: Env) => string | undefined
 }
 
@@ -71,6 +82,7 @@ export function variable<T>(env: string, parse: (raw: string) => T, options: Var
     doc: options.doc,
     replaces: options.replaces,
     production: options.production,
+    productionScope: options.productionScope ?? 'serving',
     check: options.check,
   }
 }

@@ -5,6 +5,7 @@ import pg from 'pg'
 import { lockDataDir } from './data-dir-lock.js'
 import { listenOnPostgres, registerListen } from './notifications.js'
 import { PGliteDialect } from './pglite-dialect.js'
+import { registerPoolStats } from './pool-stats.js'
 import { withPreparedStatements } from './prepared-statements.js'
 import type { Database } from './schema.js'
 
@@ -55,6 +56,7 @@ function createPostgresDb(url: string, options: DbOptions): Db {
   const dialect = new PostgresDialect({ pool: options.preparedStatements === false ? pool : withPreparedStatements(pool) })
   const db = new Kysely<Database>({ dialect })
   registerListen(db, listenOnPostgres(url))
+  registerPoolStats(db, () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }))
   return db
 }
 
@@ -83,5 +85,6 @@ async function opened(dialect: PGliteDialect): Promise<Db> {
     const unlisten = await dialect.listen(channel, onNotify)
     return { close: unlisten }
   })
+  registerPoolStats(db, () => dialect.stats())
   return db
 }

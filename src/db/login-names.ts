@@ -1,4 +1,7 @@
+import type { LoginNamesTable } from './schema.js'
 import type { Executor, Trx } from './transaction.js'
+
+export type LoginNameKind = LoginNamesTable['kind']
 
 /**
  * The key a login name (username or email) is unique under and looked up by.
@@ -19,14 +22,40 @@ export function loginNameOf(user: { id: number; username: string | null; email: 
   return user.username ?? user.email ?? `#${user.id}`
 }
 
-async function claim(trx: Trx, userId: number, name: string, kind: 'username' | 'email'): Promise<boolean> {
+/**
+ * How a new account's email is held:
+ * `email`: a login name at once (EMAIL_VERIFICATION=none);
+ * `unverified_email`: the only login name of an account without a username,
+ * held until a newer registration of the address takes it over or anyone verifies it;
+ * `none`: not a login name until verified, only checked against the names verified accounts hold.
+ */
+export type EmailClaim = 'email' | 'unverified_email' | 'none'
+
+async function claim(trx: Trx, userId: number, name: string, kind: LoginNameKind): Promise<boolean> {
   const claimed = await trx
     .insertInto('login_names')
     .values({ name: foldLoginName(name), user_id: userId, kind })
-    .onConflict((oc) => oc.doNothing())
+    // An unverified hold never blocks: a newer registration (or a verification) takes the name over.
+    .onConflict((oc) =>
+      kind === 'username'
+        ? oc.doNothing()
+        : oc.column('name').doUpdateSet({ user_id: userId, kind }).where('login_names.kind', '=', 'unverified_email'),
+    )
     .returning('name')
     .executeTakeFirst()
   return claimed !== undefined
+}
+
+/** Whether an account other than `userId` holds the name as a username or a (verified, or unverifiable) email. */
+async function heldByAnother(db: Executor, userId: number, name: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('login_names')
+    .select('user_id')
+    .where('name', '=', foldLoginName(name))
+    .where('kind', '<>', 'unverified_email')
+    .where('user_id', '<>', userId)
+    .executeTakeFirst()
+  return row !== undefined
 }
 
 /**
@@ -36,20 +65,30 @@ async function claim(trx: Trx, userId: number, name: string, kind: 'username' | 
 export async function claimLoginNames(
   trx: Trx,
   userId: number,
-  names: { username: string; email: string | null },
+  names: { username: string | null; email: string | null },
+  emailClaim: EmailClaim = 'email',
 ): Promise<'username' | 'email' | undefined> {
-  if (!(await claim(trx, userId, names.username, 'username'))) return 'username'
-  if (names.email === null || foldLoginName(names.email) === foldLoginName(names.username)) return undefined
-  return (await claim(trx, userId, names.email, 'email')) ? undefined : 'email'
+  if (names.username !== null && !(await claim(trx, userId, names.username, 'username'))) return 'username'
+  if (names.email === null || (names.username !== null && foldLoginName(names.email) === foldLoginName(names.username))) return undefined
+  if (emailClaim === 'none') return (await heldByAnother(trx, userId, names.email)) ? 'email' : undefined
+  return (await claim(trx, userId, names.email, emailClaim)) ? undefined : 'email'
 }
 
-/** Replaces a user's email as a login name; false when another account has that name. */
+/** Whether another account holds `email` as a login name that an unverified address cannot take over. */
+export function emailHeldByAnother(db: Executor, userId: number, email: string): Promise<boolean> {
+  return heldByAnother(db, userId, email)
+}
+
+/**
+ * Replaces a user's email as a login name; false when another account has
+ * that name. A verified address takes over an unverified hold of it.
+ */
 export async function replaceEmailLoginName(
   trx: Trx,
   user: { id: number; username: string | null },
   email: string | null,
 ): Promise<boolean> {
-  await trx.deleteFrom('login_names').where('user_id', '=', user.id).where('kind', '=', 'email').execute()
+  await trx.deleteFrom('login_names').where('user_id', '=', user.id).where('kind', 'in', ['email', 'unverified_email']).execute()
   if (email === null || (user.username !== null && foldLoginName(email) === foldLoginName(user.username))) return true
   return claim(trx, user.id, email, 'email')
 }

@@ -29,6 +29,11 @@ export class PGliteDialect implements Dialect {
     return new PostgresAdapter()
   }
 
+  /** Its one connection: idle when no one holds it; waiting, those queued for their turn. */
+  stats(): { total: number; idle: number; waiting: number } {
+    return this.#driver.stats()
+  }
+
   createDriver(): Driver {
     return this.#driver
   }
@@ -63,12 +68,27 @@ class PGliteDriver implements Driver {
     await this.pglite.waitReady
   }
 
+  /** Holders of a turn, the one running included. */
+  #queued = 0
+
+  stats(): { total: number; idle: number; waiting: number } {
+    return { total: 1, idle: this.#queued === 0 ? 1 : 0, waiting: Math.max(0, this.#queued - 1) }
+  }
+
   async acquireConnection(): Promise<DatabaseConnection> {
     const previous = this.#turn
     let release!: () => void
+    this.#queued++
     this.#turn = new Promise((resolve) => (release = resolve))
     await previous
-    return new PGliteConnection(this.pglite, release)
+    let released = false
+    return new PGliteConnection(this.pglite, () => {
+      if (!released) {
+        released = true
+        this.#queued--
+      }
+      release()
+    })
   }
 
   async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {

@@ -25,6 +25,7 @@ export interface PresentedRefreshToken {
   is_staff: boolean
   profile: Record<string, unknown>
   is_active: boolean
+  email_verified: boolean
 }
 
 /** Refresh tokens joined to their session and its user. */
@@ -49,6 +50,7 @@ export function findPresentedRefreshToken(db: Executor, tokenHash: string): Prom
       'users.is_staff',
       'users.profile',
       'users.is_active',
+      'users.email_verified',
     ])
     .where('refresh_tokens.token_hash', '=', tokenHash)
     .executeTakeFirst()
@@ -64,6 +66,8 @@ export interface Rotation {
   successorExpiresAt: Date
   /** exp of the access token that will be issued with the successor (capped at the session's end). */
   accessExpiresAt: Date
+  /** EMAIL_VERIFICATION=mandatory: only an account whose address is verified may refresh. */
+  verifiedOnly: boolean
 }
 
 export interface Rotated {
@@ -73,6 +77,7 @@ export interface Rotated {
   username: string | null
   is_staff: boolean
   profile: Record<string, unknown>
+  email_verified: boolean
   successor_expires_at: Date
 }
 
@@ -102,13 +107,15 @@ const rotateIfCurrentQuery = precompiled<Rotation, Rotated>((db, slot) =>
           'users.username',
           'users.is_staff',
           'users.profile',
+          'users.email_verified',
         ])
         .where('refresh_tokens.token_hash', '=', slot('tokenHash'))
         .where('refresh_tokens.retired_at', 'is', null)
         .where('refresh_tokens.expires_at', '>', slot('now'))
         .where('sessions.revoked_at', 'is', null)
         .where('sessions.expires_at', '>', slot('now'))
-        .where('users.is_active', '=', sql.lit(true)),
+        .where('users.is_active', '=', sql.lit(true))
+        .where(sql<boolean>`(users.email_verified or not ${slot('verifiedOnly')}::boolean)`),
     )
     .with('touched', (qb) =>
       qb
@@ -151,6 +158,7 @@ const rotateIfCurrentQuery = precompiled<Rotation, Rotated>((db, slot) =>
       'presented.username',
       'presented.is_staff',
       'presented.profile',
+      'presented.email_verified',
       'issued.expires_at as successor_expires_at',
     ]),
 )

@@ -25,7 +25,8 @@ export interface UsersTable {
 export interface LoginNamesTable {
   name: string
   user_id: number
-  kind: 'username' | 'email'
+  /** `unverified_email`: an address not verified yet, held as the only login name of an account under LOGIN_FIELDS=email (see login-names.ts). */
+  kind: 'username' | 'email' | 'unverified_email'
 }
 
 export interface SessionsTable {
@@ -92,6 +93,17 @@ export interface PasswordResetTokensTable {
  * by the first instance to publish the key (JWKS_MAX_AGE later, or at once for
  * a brand-new deployment's first key), so every instance switches together.
  */
+/** One-time email verification tokens, consumed (deleted) by use. */
+export interface EmailVerificationTokensTable {
+  /** SHA-256 of the token sent by mail, hex. */
+  token_hash: string
+  user_id: number
+  /** The address the link went to: the account's email, or its pending_email. */
+  email: string
+  created_at: Date
+  expires_at: Date
+}
+
 export interface SigningKeysTable {
   kid: string
   alg: string
@@ -101,6 +113,19 @@ export interface SigningKeysTable {
   signs_from: Date
 }
 
+/** Security events (see services/security-events.ts); never a secret, the user by id only. */
+export interface AuditEventsTable {
+  id: string
+  occurred_at: Date
+  type: string
+  user_id: number | null
+  session_id: string | null
+  ip: string | null
+  user_agent: string | null
+  reason: string | null
+  actor: string | null
+}
+
 export interface Database {
   users: UsersTable
   login_names: LoginNamesTable
@@ -108,8 +133,10 @@ export interface Database {
   refresh_tokens: RefreshTokensTable
   revocations: RevocationsTable
   password_reset_tokens: PasswordResetTokensTable
+  email_verification_tokens: EmailVerificationTokensTable
   login_attempts: LoginAttemptsTable
   signing_keys: SigningKeysTable
+  audit_events: AuditEventsTable
 }
 
 export type UserRow = Selectable<UsersTable>
@@ -120,6 +147,7 @@ export type NewSession = Insertable<SessionsTable>
 export type NewRefreshToken = Insertable<RefreshTokensTable>
 export type RevocationRow = Selectable<RevocationsTable>
 export type SigningKeyRow = Selectable<SigningKeysTable>
+export type AuditEventRow = Selectable<AuditEventsTable>
 
 /**
  * Every column of a table, spelled out, for select and returning lists: a

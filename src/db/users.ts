@@ -1,4 +1,4 @@
-import { foldLoginName } from './login-names.js'
+import { foldLoginName, type LoginNameKind } from './login-names.js'
 import { precompiled } from './precompiled.js'
 import { userColumns, type NewUser, type UserRow, type UserUpdate } from './schema.js'
 import type { Executor, Trx } from './transaction.js'
@@ -32,14 +32,27 @@ export async function lockProfile(trx: Trx, id: number): Promise<Record<string, 
   return row?.profile
 }
 
-/** The account a login names: by username or by email (see login-names.ts). */
-export function findUserByLoginName(db: Executor, name: string): Promise<UserRow | undefined> {
-  return db
+/** Which login names a look-up may go by (LOGIN_FIELDS and EMAIL_VERIFICATION decide; see services/account-rules.ts). */
+export interface LoginLookup {
+  kinds: readonly LoginNameKind[]
+  /** An `email` name counts only if its account's address is verified. */
+  verifiedEmails: boolean
+}
+
+const anyName: LoginLookup = { kinds: ['username', 'email', 'unverified_email'], verifiedEmails: false }
+
+/** The account a login names: by username or by email (see login-names.ts), as far as `lookup` allows. */
+export function findUserByLoginName(db: Executor, name: string, lookup: LoginLookup = anyName): Promise<UserRow | undefined> {
+  let query = db
     .selectFrom('login_names')
     .innerJoin('users', 'users.id', 'login_names.user_id')
     .select(userColumns.map((column) => `users.${column}` as const))
     .where('login_names.name', '=', foldLoginName(name))
-    .executeTakeFirst()
+    .where('login_names.kind', 'in', lookup.kinds)
+  if (lookup.verifiedEmails) {
+    query = query.where((eb) => eb.or([eb('login_names.kind', '<>', 'email'), eb('users.email_verified', '=', true)]))
+  }
+  return query.executeTakeFirst()
 }
 
 /** Replaces the hash only if it is still the one the caller verified: an upgrade never overwrites a change. */

@@ -3,6 +3,7 @@ import type { Config } from '../config.js'
 import { parseDuration } from '../config/parsers.js'
 import { problem } from '../errors.js'
 import { foldLoginName } from '../db/login-names.js'
+import { loginNameIn } from '../services/account-rules.js'
 import type { Operation, RateLimitRule } from './spec.js'
 
 export function overrideName(rule: RateLimitRule): string {
@@ -22,6 +23,8 @@ export interface RateLimitContext {
   config: Config
   /** The account a login name (username or email) belongs to, if any. */
   accountIdOf: (loginName: string) => Promise<number | undefined>
+  /** Told of each request a limit refuses (the audit log records refused logins). */
+  onLimited?: (request: FastifyRequest, operation: Operation) => void
 }
 
 type KeyOf = (request: FastifyRequest, context: RateLimitContext) => string | Promise<string>
@@ -35,7 +38,7 @@ const keyOf: Record<RateLimitRule['key'], KeyOf> = {
   // A name without an account counts under itself, folded as logins are; the
   // look-up is the same either way. Validation has run: the body has a username.
   username: async (request, { accountIdOf }) => {
-    const name = String((request.body as { username?: unknown }).username)
+    const name = loginNameIn(request.body as { username?: unknown; email?: unknown })
     const id = await accountIdOf(name)
     return `${id === undefined ? `name:${foldLoginName(name)}` : `account:${id}`}|${request.ip}`
   },
@@ -63,6 +66,7 @@ export function rateLimitHooks(app: FastifyInstance, operation: Operation, conte
     return async (request) => {
       const result = await count(request)
       if (!result.isAllowed && result.isExceeded) {
+        context.onLimited?.(request, operation)
         throw problem('rate_limited', {
           detail: `At most ${max} requests per ${windowMs / 1000} s for this ${rule.key}.`,
           headers: { 'retry-after': String(result.ttlInSeconds) },

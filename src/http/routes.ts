@@ -37,6 +37,7 @@ export function registerOperations(
       method: operation.method as 'GET',
       url: operation.url,
       schema: operation.schema,
+      config: { operationId: operation.operationId },
       // Before the body is read: a refused request changes nothing.
       onRequest: csrf ? [csrf({ bearerAccepted: operation.securitySchemes.includes('bearerAuth') })] : [],
       preValidation: [

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { parse, stringify } from 'yaml'
 import { packageRoot } from '../paths.js'
 
-type JsonObject = { [key: string]: unknown }
+export type JsonObject = { [key: string]: unknown }
 
 export interface RateLimitRule {
   /** With `key`, names the RATE_LIMIT_<BUCKET>_<KEY> variable that overrides it. */
@@ -42,7 +42,7 @@ export interface Operation {
 }
 
 export interface Spec {
-  /** What /openapi.yaml serves: the file as written, or the document as configured (`transform`). */
+  /** The document as text: the file as written, or the served copy (served-spec.ts). */
   text: string
   document: JsonObject
   operations: Operation[]
@@ -51,12 +51,13 @@ export interface Spec {
 export const specPath = path.join(packageRoot, 'openapi.yaml')
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options']
 
-/** The spec, with `transform` applied to its document (configured schemas) before validation and serving derive from it. */
-export function loadSpec(file = specPath, transform?: (document: JsonObject) => JsonObject): Spec {
-  const written = readFileSync(file, 'utf8')
-  const parsed = parse(written) as JsonObject
-  const document = transform ? transform(parsed) : parsed
-  const text = document === parsed ? written : stringify(document, { lineWidth: 0 })
+export function loadSpec(file = specPath): Spec {
+  const text = readFileSync(file, 'utf8')
+  return specOf(parse(text) as JsonObject, text)
+}
+
+/** A spec document (as written, or as served: served-spec.ts) with its operations. */
+export function specOf(document: JsonObject, text: string): Spec {
   const operations: Operation[] = []
   for (const [specPath, pathItem] of Object.entries(document.paths as Record<string, JsonObject>)) {
     for (const method of METHODS) {

@@ -2,6 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import { problem } from '../errors.js'
 
+type WithHeaders = Pick<FastifyRequest, 'headers'>
+
 /**
  * A check of `Authorization: Bearer <token>` against a configured list
  * (REVOCATION_FEED_TOKENS, ...). Several tokens are accepted at once so one
@@ -11,16 +13,26 @@ import { problem } from '../errors.js'
 export function createStaticTokenCheck(
   tokens: readonly string[],
   { what = 'a credential' }: { what?: string } = {},
-): (request: FastifyRequest) => void {
-  const digests = tokens.map(digest)
+): (request: WithHeaders) => void {
+  const matches = createStaticTokenMatcher(tokens)
   return (request) => {
     const [scheme = '', token, ...rest] = (request.headers.authorization ?? '').trim().split(/\s+/)
     if (scheme.toLowerCase() !== 'bearer' || !token) throw problem('not_authenticated', { detail: `This endpoint needs ${what}.` })
     if (rest.length > 0) throw problem('token_invalid', { detail: 'The Authorization header is malformed.' })
+    if (!matches(request)) throw problem('token_invalid', { detail: `Not ${what} of this service.` })
+  }
+}
+
+/** Whether the request's `Authorization: Bearer <token>` is one of `tokens` (constant time, as above). */
+export function createStaticTokenMatcher(tokens: readonly string[]): (request: WithHeaders) => boolean {
+  const digests = tokens.map(digest)
+  return (request) => {
+    const [scheme = '', token, ...rest] = (request.headers.authorization ?? '').trim().split(/\s+/)
+    if (scheme.toLowerCase() !== 'bearer' || !token || rest.length > 0) return false
     const presented = digest(token)
     let matched = false
     for (const known of digests) matched = timingSafeEqual(presented, known) || matched
-    if (!matched) throw problem('token_invalid', { detail: `Not ${what} of this service.` })
+    return matched
   }
 }
 

@@ -5,7 +5,7 @@ import { inTransaction, type Trx } from '../db/transaction.js'
 import { findUserById, lockProfile, lockUserWithHash, updateActiveUser } from '../db/users.js'
 import { fieldProblem, problem } from '../errors.js'
 import type { AccessClaims } from '../tokens/access-token.js'
-import type { ServiceDeps } from './deps.js'
+import type { ClientInfo, ServiceDeps } from './deps.js'
 import { applyEmailChange, noticeEmailChanged, type EmailChanged } from './email-change.js'
 import { normalizeEmail } from './normalize.js'
 import { checkPassword } from './password-check.js'
@@ -44,7 +44,7 @@ export async function getMe(deps: ServiceDeps, auth: AccessClaims): Promise<User
  * session still live: a password change or reset that commits in between
  * wins, and this change does nothing.
  */
-export async function updateMe(deps: ServiceDeps, auth: AccessClaims, changes: ProfileChanges): Promise<User> {
+export async function updateMe(deps: ServiceDeps, auth: AccessClaims, changes: ProfileChanges, client?: ClientInfo): Promise<User> {
   const { current_password: password, email, profile: patch, ...names } = changes
   const changesEmail = 'email' in changes
   if (!changesEmail && password === undefined && patch === undefined && Object.keys(names).length === 0) return getMe(deps, auth)
@@ -60,10 +60,13 @@ export async function updateMe(deps: ServiceDeps, auth: AccessClaims, changes: P
     let row = named ?? (await findUserById(trx, Number(auth.sub)))
     if (!row?.is_active) throw accountGone()
     const newEmail = normalizeEmail(email)
-    if (changesEmail && locked && newEmail !== row.email) ({ user: row, changed } = await applyEmailChange(trx, row, newEmail))
+    if (changesEmail && locked) ({ user: row, changed } = await applyEmailChange(trx, deps, row, newEmail))
     return row
   })
-  if (changed) noticeEmailChanged(deps, changed)
+  if (changed) {
+    noticeEmailChanged(deps, changed)
+    deps.emit({ type: 'email_changed', userId: user.id, sessionId: auth.sid, ...(client ? { client } : {}) })
+  }
   const view = toUser(user)
   deps.users.set(user.id, view)
   return view

@@ -1,6 +1,6 @@
 import type { PasswordHasher } from '../crypto/passwords.js'
 import type { Db } from '../db/create-db.js'
-import { claimLoginNames } from '../db/login-names.js'
+import { claimLoginNames, type EmailClaim } from '../db/login-names.js'
 import type { UserRow } from '../db/schema.js'
 import { inTransaction, type Trx } from '../db/transaction.js'
 import { insertUser } from '../db/users.js'
@@ -11,7 +11,8 @@ import { assertAcceptablePassword, type PasswordPolicy } from './password-policy
 import { toUser, type User } from './views.js'
 
 export interface CreateUserInput {
-  username: string
+  /** Null or absent only for an account that signs in with its email (LOGIN_FIELDS=email). */
+  username?: string | null
   password: string
   email?: string | null
   first_name?: string
@@ -39,9 +40,9 @@ export function emailProblem(email: string | null | undefined): string | undefin
   return trimmed === '' ? undefined : fieldRuleProblem('Email', trimmed)?.detail
 }
 
-function assertValidInput(input: CreateUserInput, username: string): void {
+function assertValidInput(input: CreateUserInput, username: string | null): void {
   const checks: [field: string, rule: FieldRule, value: unknown][] = [
-    ['username', 'Username', username],
+    ['username', 'Username', username ?? undefined],
     ['email', 'Email', input.email?.trim() || undefined],
     ['first_name', 'PersonName', input.first_name],
     ['last_name', 'PersonName', input.last_name],
@@ -52,6 +53,14 @@ function assertValidInput(input: CreateUserInput, username: string): void {
   }
 }
 
+export interface AccountOptions {
+  signedIn: boolean
+  /** How the (unverified) email is held as a login name; `email` (a login name at once) by default. */
+  emailClaim?: EmailClaim
+  /** The address counts as verified (an operator's `keyturn create-user` vouches for it). */
+  emailVerified?: boolean
+}
+
 /**
  * The account part of every way in (registration, `keyturn create-user`): the
  * same checks and hashing, then the user and its login names in one
@@ -60,12 +69,13 @@ function assertValidInput(input: CreateUserInput, username: string): void {
 export async function createAccount<T>(
   deps: CreateUserDeps,
   input: CreateUserInput,
-  options: { signedIn: boolean },
+  options: AccountOptions,
   andThen: (trx: Trx, user: UserRow) => Promise<T>,
 ): Promise<T> {
-  const username = normalizeUsername(input.username)
+  const username = input.username == null ? null : normalizeUsername(input.username)
   assertValidInput(input, username)
   const email = normalizeEmail(input.email)
+  if (username === null && email === null) throw fieldProblem('email', 'required', 'is required')
   assertAcceptablePassword(deps.policy, input.password, { username, email }, 'password')
   const passwordHash = await deps.passwords.hash(input.password)
   const now = deps.now ?? new Date()
@@ -73,6 +83,7 @@ export async function createAccount<T>(
     const user = await insertUser(trx, {
       username,
       email,
+      email_verified: email !== null && options.emailVerified === true,
       password: passwordHash,
       first_name: input.first_name ?? '',
       last_name: input.last_name ?? '',
@@ -81,7 +92,7 @@ export async function createAccount<T>(
       created_at: now,
       last_login_at: options.signedIn ? now : null,
     })
-    const taken = await claimLoginNames(trx, user.id, { username, email })
+    const taken = await claimLoginNames(trx, user.id, { username, email }, options.emailClaim)
     if (taken) throw problem(taken === 'username' ? 'username_taken' : 'email_taken')
     return andThen(trx, user)
   })
@@ -89,5 +100,5 @@ export async function createAccount<T>(
 
 /** An account made without signing in: `keyturn create-user`, Django's createsuperuser. */
 export function createUser(deps: CreateUserDeps, input: CreateUserInput): Promise<User> {
-  return createAccount(deps, input, { signedIn: false }, async (_trx, user) => toUser(user))
+  return createAccount(deps, input, { signedIn: false, emailVerified: true }, async (_trx, user) => toUser(user))
 }

@@ -8,6 +8,7 @@ import type { Denylist } from '../tokens/denylist.js'
 import type { KeyRing } from '../tokens/key-ring.js'
 import type { SuccessorSeal } from '../tokens/successor-seal.js'
 import type { BackgroundTasks } from './background.js'
+import type { EmitEvent } from './security-events.js'
 import type { UserCache } from './user-cache.js'
 
 /** What the services work with; built once in app.ts, passed explicitly. */
@@ -25,6 +26,10 @@ export interface ServiceDeps {
   mailer: Mailer
   /** Work done after the response (mails). */
   background: BackgroundTasks
+  /** Reports a security event: audit log, log line, metrics (security-events.ts). */
+  emit: EmitEvent
+  /** Writes the audit events this instance still buffers, before reading the log back. */
+  flushAudit: () => Promise<void>
 }
 
 /** Where a request came from, recorded on the session it starts. */

@@ -3,7 +3,7 @@ import { deletePasswordResets } from '../db/password-resets.js'
 import { findUserById, setPasswordHash } from '../db/users.js'
 import { fieldProblem, problem } from '../errors.js'
 import type { AccessClaims } from '../tokens/access-token.js'
-import type { ServiceDeps } from './deps.js'
+import type { ClientInfo, ServiceDeps } from './deps.js'
 import { checkPassword } from './password-check.js'
 import { assertAcceptablePassword } from './password-policy.js'
 import { endSessions } from './revoke.js'
@@ -18,7 +18,7 @@ export interface PasswordChange {
  * other session: whoever else held the account loses it, this device stays
  * signed in. Reset links still out are voided.
  */
-export async function changePassword(deps: ServiceDeps, auth: AccessClaims, change: PasswordChange): Promise<void> {
+export async function changePassword(deps: ServiceDeps, auth: AccessClaims, change: PasswordChange, client?: ClientInfo): Promise<void> {
   const user = await findUserById(deps.db, Number(auth.sub))
   if (!user?.is_active) throw problem('token_invalid', { detail: 'The account no longer exists or is inactive.' })
   const incorrect = () => fieldProblem('old_password', 'incorrect_password', 'is not the current password')
@@ -31,4 +31,5 @@ export async function changePassword(deps: ServiceDeps, auth: AccessClaims, chan
     if (!(await setPasswordHash(trx, user.id, passwordHash, user.password))) throw incorrect()
     await deletePasswordResets(trx, user.id)
   })
+  deps.emit({ type: 'password_changed', userId: user.id, sessionId: auth.sid, ...(client ? { client } : {}) })
 }

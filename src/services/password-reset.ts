@@ -9,7 +9,10 @@ import { inTransaction } from '../db/transaction.js'
 import { findUserByLoginName, setPasswordHash } from '../db/users.js'
 import { problem } from '../errors.js'
 import { generateOpaqueToken, hashOpaqueToken } from '../tokens/opaque-token.js'
-import type { ServiceDeps } from './deps.js'
+import type { UserRow } from '../db/schema.js'
+import { accountRules } from './account-rules.js'
+import type { ClientInfo, ServiceDeps } from './deps.js'
+import type { Actor } from './security-events.js'
 import { assertAcceptablePassword } from './password-policy.js'
 import { endSessions } from './revoke.js'
 
@@ -18,14 +21,28 @@ import { endSessions } from './revoke.js'
  * not the address has an account: the work (finding the account, storing a
  * token, sending the mail) happens after the response, in the background.
  */
-export function requestPasswordReset(deps: ServiceDeps, email: string): void {
-  deps.background.run('password reset mail', () => mailResetLink(deps, email))
+export function requestPasswordReset(deps: ServiceDeps, email: string, client?: ClientInfo): void {
+  deps.background.run('password reset mail', () => mailResetLink(deps, email, client))
 }
 
-async function mailResetLink(deps: ServiceDeps, email: string): Promise<void> {
-  const user = await findUserByLoginName(deps.db, email)
+async function mailResetLink(deps: ServiceDeps, email: string, client: ClientInfo | undefined): Promise<void> {
+  // With verification on, only to a verified address (account-rules.ts).
+  const user = await findUserByLoginName(deps.db, email, accountRules(deps.config).reset)
   // Only to the account whose email this is, never to a username that looks like one.
   if (!user?.is_active || !user.email || foldLoginName(user.email) !== foldLoginName(email)) return
+  await sendResetLink(deps, { ...user, email: user.email }, { ...(client ? { client } : {}) })
+}
+
+/**
+ * Stores a reset token for an active user with an email and mails its link;
+ * false (nothing sent) past PASSWORD_RESET_MAX_PER_HOUR. The admin API sends
+ * one this way too, as `actor`.
+ */
+export async function sendResetLink(
+  deps: ServiceDeps,
+  user: UserRow & { email: string },
+  { client, actor }: { client?: ClientInfo; actor?: Actor },
+): Promise<boolean> {
   const mailedTo = user.email
   const now = deps.clock.now()
   const { ttlMs, maxPerHour, urlTemplate } = deps.config.passwordReset
@@ -33,7 +50,8 @@ async function mailResetLink(deps: ServiceDeps, email: string): Promise<void> {
   const reset = { token_hash: hashOpaqueToken(token), user_id: user.id, created_at: new Date(now), expires_at: new Date(now + ttlMs) }
   // A cap per account keeps anyone from flooding an inbox; past it, requests are answered alike and send nothing.
   const cap = { since: new Date(now - 3_600_000), count: maxPerHour }
-  if (!(await inTransaction(deps.db, (trx) => insertPasswordResetWithinCap(trx, reset, cap, mailedTo)))) return
+  if (!(await inTransaction(deps.db, (trx) => insertPasswordResetWithinCap(trx, reset, cap, mailedTo)))) return false
+  deps.emit({ type: 'password_reset_requested', userId: user.id, ...(client ? { client } : {}), ...(actor ? { actor } : {}) })
   const link = urlTemplate.replace('{token}', encodeURIComponent(token))
   const minutes = Math.round(ttlMs / 60_000)
   await deps.mailer.send({
@@ -48,6 +66,7 @@ async function mailResetLink(deps: ServiceDeps, email: string): Promise<void> {
       'If you did not ask for this, ignore this message: your password stays as it is.',
     ].join('\n'),
   })
+  return true
 }
 
 export interface ResetConfirmation {
@@ -56,7 +75,7 @@ export interface ResetConfirmation {
 }
 
 /** Sets the password a reset link was mailed for; the link works once, and every session ends. */
-export async function confirmPasswordReset(deps: ServiceDeps, confirmation: ResetConfirmation): Promise<void> {
+export async function confirmPasswordReset(deps: ServiceDeps, confirmation: ResetConfirmation, client?: ClientInfo): Promise<void> {
   const tokenHash = hashOpaqueToken(confirmation.token)
   const now = new Date(deps.clock.now())
   const reset = await findPasswordReset(deps.db, tokenHash, now)
@@ -69,4 +88,5 @@ export async function confirmPasswordReset(deps: ServiceDeps, confirmation: Rese
     await setPasswordHash(trx, reset.user_id, passwordHash)
     await deletePasswordResets(trx, reset.user_id)
   })
+  deps.emit({ type: 'password_reset_completed', userId: reset.user_id, ...(client ? { client } : {}) })
 }

@@ -1,7 +1,7 @@
 import { findPresentedRefreshToken, rotateIfCurrent, touchForRace, type PresentedRefreshToken } from '../db/refresh-tokens.js'
 import { problem, type ProblemCode } from '../errors.js'
 import { generateOpaqueToken, hashOpaqueToken } from '../tokens/opaque-token.js'
-import type { ServiceDeps } from './deps.js'
+import type { ClientInfo, ServiceDeps } from './deps.js'
 import { endSessions } from './revoke.js'
 import { tokenResponse } from './session-tokens.js'
 import type { TokenResponse } from './views.js'
@@ -20,24 +20,34 @@ type Standing = { refuse: ProblemCode } | { reused: true } | { racing: string } 
  * tab), answered with the session's current token; retired longer ago is a replay of a
  * copied token, and the whole session ends (RFC 9700 §4.14.2).
  */
-export async function refreshTokens(deps: ServiceDeps, presented: string): Promise<TokenResponse> {
+export async function refreshTokens(deps: ServiceDeps, presented: string, client?: ClientInfo): Promise<TokenResponse> {
   if (!deps.config.refresh.enabled) throw problem('refresh_disabled')
   const tokenHash = hashOpaqueToken(presented)
   for (let attempt = 0; attempt < RACE_RETRIES; attempt++) {
     const rotated = await rotate(deps, tokenHash)
-    if (rotated) return rotated
+    if (rotated) {
+      deps.emit({ type: 'token_refreshed', outcome: 'rotated' })
+      return rotated
+    }
 
     const token = await findPresentedRefreshToken(deps.db, tokenHash)
     const now = deps.clock.now()
     const standing = judge(deps, token, now)
-    if ('refuse' in standing) throw problem(standing.refuse, { detail: details[standing.refuse] })
+    if ('refuse' in standing) {
+      deps.emit({ type: 'token_refreshed', outcome: 'refused' })
+      throw problem(standing.refuse, { detail: details[standing.refuse] })
+    }
     if ('reused' in standing) {
       await endSessions(deps, { userId: token!.user_id, only: token!.session_id }, 'refresh_token_reused')
+      deps.emit({ type: 'refresh_reuse_detected', userId: token!.user_id, sessionId: token!.session_id, ...(client ? { client } : {}) })
       throw problem('refresh_token_reused')
     }
     if ('racing' in standing) {
       const answer = await answerRace(deps, token!, standing.racing, now)
-      if (answer) return answer
+      if (answer) {
+        deps.emit({ type: 'token_refreshed', outcome: 'raced' })
+        return answer
+      }
     }
     // The token or its chain changed between the statements (rotated, or its session ended): judge again.
   }
@@ -56,6 +66,7 @@ async function rotate(deps: ServiceDeps, tokenHash: string): Promise<TokenRespon
     now: new Date(now),
     successorExpiresAt: new Date(now + config.refresh.tokenTtlMs),
     accessExpiresAt: new Date(accessTokens.expiresAt(now)),
+    verifiedOnly: config.accounts.emailVerification === 'mandatory',
   })
   if (!rotated) return undefined
   const access = accessTokens.issue(ownerOf(rotated), rotated.session_id, now, rotated.session_expires_at.getTime())
@@ -64,6 +75,7 @@ async function rotate(deps: ServiceDeps, tokenHash: string): Promise<TokenRespon
 
 function judge(deps: ServiceDeps, token: PresentedRefreshToken | undefined, now: number): Standing {
   if (!token || !token.is_active) return { refuse: 'token_invalid' }
+  if (deps.config.accounts.emailVerification === 'mandatory' && !token.email_verified) return { refuse: 'email_not_verified' }
   if (token.session_revoked_at) return { refuse: 'token_revoked' }
   if (token.session_expires_at.getTime() <= now || token.expires_at.getTime() <= now) return { refuse: 'token_expired' }
   if (!token.retired_at) return { current: true }
@@ -78,10 +90,11 @@ const details: Partial<Record<ProblemCode, string>> = {
   token_invalid: 'Unknown refresh token, or an inactive account.',
   token_revoked: 'The session has ended.',
   token_expired: 'The refresh token or its session has expired.',
+  email_not_verified: 'The account\'s email address is not verified yet: follow the link mailed to it, or ask for a new one.',
 }
 
-function ownerOf(row: { user_id: number; username: string | null; is_staff: boolean; profile: Record<string, unknown> }) {
-  return { id: row.user_id, username: row.username, is_staff: row.is_staff, profile: row.profile }
+function ownerOf(row: { user_id: number; username: string | null; is_staff: boolean; email_verified: boolean; profile: Record<string, unknown> }) {
+  return { id: row.user_id, username: row.username, is_staff: row.is_staff, email_verified: row.email_verified, profile: row.profile }
 }
 
 /** How far a racer follows its session's chain of rotations to the current token. */

@@ -4,7 +4,18 @@ import { inTransaction, type Trx } from '../db/transaction.js'
 import type { ServiceDeps } from './deps.js'
 
 /** Why sessions ended, recorded on them (sessions.revoked_reason). */
-export type RevocationReason = 'logout' | 'refresh_token_reused' | 'session_ended' | 'password_changed' | 'password_reset'
+export type RevocationReason =
+  | 'logout'
+  | 'refresh_token_reused'
+  | 'session_ended'
+  | 'password_changed'
+  | 'password_reset'
+  | 'user_deactivated'
+  | 'user_deleted'
+  | 'ended_by_admin'
+
+/** What ending sessions needs: the CLI has no denylist of its own, and tells the running instances through the table. */
+export type RevokeDeps = Pick<ServiceDeps, 'db' | 'clock' | 'config' | 'emit'> & { denylist: Pick<ServiceDeps['denylist'], 'remember'> }
 
 /**
  * Ends sessions inside a transaction: their refresh tokens stop working
@@ -14,7 +25,7 @@ export type RevocationReason = 'logout' | 'refresh_token_reused' | 'session_ende
  */
 async function revokeSessionsIn(
   trx: Trx,
-  deps: ServiceDeps,
+  deps: RevokeDeps,
   selector: SessionSelector,
   reason: RevocationReason,
 ): Promise<Revocation[]> {
@@ -32,20 +43,25 @@ async function revokeSessionsIn(
 
 /**
  * The one way sessions end: in one transaction, `alongside` (the change that
- * ends them: a new password, a consumed reset token) and the revocation;
+ * ends them: a new password, a consumed reset token) and the revocation, then
+ * `afterwards` (what needs the sessions ended first: deleting the user);
  * after the commit, this instance's denylist learns of it at once (the others
  * follow the table). Every caller goes through here, so none can forget the
  * second half.
  */
 export async function endSessions(
-  deps: ServiceDeps,
+  deps: RevokeDeps,
   selector: SessionSelector,
   reason: RevocationReason,
   alongside?: (trx: Trx) => Promise<void>,
+  afterwards?: (trx: Trx) => Promise<void>,
 ): Promise<void> {
   const revoked = await inTransaction(deps.db, async (trx) => {
     await alongside?.(trx)
-    return revokeSessionsIn(trx, deps, selector, reason)
+    const entries = await revokeSessionsIn(trx, deps, selector, reason)
+    await afterwards?.(trx)
+    return entries
   })
   deps.denylist.remember(revoked)
+  if (revoked.length > 0) deps.emit({ type: 'sessions_revoked', reason, count: revoked.length })
 }

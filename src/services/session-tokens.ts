@@ -16,7 +16,7 @@ export async function startSession(
   deps: ServiceDeps,
   user: UserRow,
   client: ClientInfo,
-): Promise<TokenResponse> {
+): Promise<{ sessionId: string; tokens: TokenResponse }> {
   const { config, clock, accessTokens } = deps
   const now = clock.now()
   const sessionId = randomUUID()
@@ -34,7 +34,7 @@ export async function startSession(
     user_agent: client.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
     ip: client.ip,
   })
-  if (!config.refresh.enabled) return tokenResponse(now, access)
+  if (!config.refresh.enabled) return { sessionId, tokens: tokenResponse(now, access) }
   // A refresh token lives REFRESH_TOKEN_TTL, never past the session's end.
   const refresh = generateOpaqueToken()
   const refreshExpiresAt = Math.min(now + config.refresh.tokenTtlMs, expiresAt)
@@ -44,7 +44,7 @@ export async function startSession(
     created_at: new Date(now),
     expires_at: new Date(refreshExpiresAt),
   })
-  return tokenResponse(now, access, { token: refresh, expiresAt: refreshExpiresAt })
+  return { sessionId, tokens: tokenResponse(now, access, { token: refresh, expiresAt: refreshExpiresAt }) }
 }
 
 export function tokenResponse(

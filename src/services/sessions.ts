@@ -1,7 +1,7 @@
 import { isUsersSession, listLiveSessions } from '../db/sessions.js'
 import { problem } from '../errors.js'
 import type { AccessClaims } from '../tokens/access-token.js'
-import type { ServiceDeps } from './deps.js'
+import type { ClientInfo, ServiceDeps } from './deps.js'
 import { endSessions } from './revoke.js'
 
 /** A session as its user sees it in the list of their devices. */
@@ -36,8 +36,9 @@ export async function listSessions(deps: ServiceDeps, auth: AccessClaims): Promi
 }
 
 /** Ends one of the caller's sessions (a lost phone). Someone else's, or no session, is a 404: nothing is told. */
-export async function endOwnSession(deps: ServiceDeps, auth: AccessClaims, sessionId: string): Promise<void> {
+export async function endOwnSession(deps: ServiceDeps, auth: AccessClaims, sessionId: string, client?: ClientInfo): Promise<void> {
   const userId = Number(auth.sub)
   if (!(await isUsersSession(deps.db, userId, sessionId))) throw problem('not_found', { detail: 'No such session.' })
   await endSessions(deps, { userId, only: sessionId }, 'session_ended')
+  deps.emit({ type: 'session_ended', userId, sessionId, ...(client ? { client } : {}) })
 }

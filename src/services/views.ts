@@ -7,6 +7,9 @@ export interface User {
   /** Null for an account without one (LOGIN_FIELDS=email). */
   username: string | null
   email: string | null
+  email_verified: boolean
+  /** A new address waiting for its verification link; `email` stays the login and reset name meanwhile. */
+  pending_email: string | null
   first_name: string
   last_name: string
   is_staff: boolean
@@ -20,6 +23,8 @@ export function toUser(row: UserRow): User {
     id: row.id,
     username: row.username,
     email: row.email,
+    email_verified: row.email_verified,
+    pending_email: row.pending_email,
     first_name: row.first_name,
     last_name: row.last_name,
     is_staff: row.is_staff,

@@ -23,6 +23,8 @@ export interface AccessClaims {
   /** Absent for an account without one (LOGIN_FIELDS=email). */
   username?: string
   is_staff: boolean
+  /** Whether the account's email address is verified (EMAIL_VERIFICATION). */
+  email_verified: boolean
   /** The PROFILE_CLAIMS fields of the user's profile; only when PROFILE_CLAIMS names some. */
   profile?: Profile
 }
@@ -38,7 +40,7 @@ export interface IssuedAccessToken {
 export interface AccessTokens {
   /** A token issued at `issuedAt` (ms; now by default) that expires by `notAfter` (its session's end) at the latest. */
   issue(
-    user: { id: number; username: string | null; is_staff: boolean; profile: Profile },
+    user: { id: number; username: string | null; is_staff: boolean; email_verified: boolean; profile: Profile },
     sessionId: string,
     issuedAt?: number,
     notAfter?: number,
@@ -111,6 +113,7 @@ export function createAccessTokens(deps: { config: Config; clock: Clock; keys: K
         exp,
         ...(user.username === null ? {} : { username: user.username }),
         is_staff: user.is_staff,
+        email_verified: user.email_verified,
       }
       const profile = profileClaims(config.profile, user.profile)
       if (profile) claims.profile = profile

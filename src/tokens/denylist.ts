@@ -82,6 +82,16 @@ export class Denylist {
     this.#log.stopWaiting()
   }
 
+  /** Sessions whose tokens are refused (entries past their expiry go at the next sweep). */
+  get size(): number {
+    return this.#revoked.size
+  }
+
+  /** Milliseconds since the last successful sync (monotonic clock). */
+  get sinceSyncMs(): number {
+    return performance.now() - this.#syncedAt
+  }
+
   /** Whether tokens of this session must be refused; throws `unavailable` if the set may be out of date. */
   isRevoked(sessionId: string): boolean {
     this.assertFresh()

@@ -140,7 +140,7 @@ function publicKeyPem(privateKey: KeyObject): string {
 }
 
 /** fast-jwt's messages say which check failed without revealing anything secret. */
-function describeJwtError(error: unknown): string {
+function describeJwtError(error: unknown): string | undefined {
   const message = (error as Error | undefined)?.message
-  return typeof message === 'string' && message.length < 200 ? message : 'The token is not valid.'
+  return typeof message === 'string' && message.length < 200 ? message : undefined
 }

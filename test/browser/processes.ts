@@ -7,18 +7,11 @@ import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 
-export const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', resolve)
-  })
-  const { port } = server.address() as net.AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
+// The same free-port probe and root as the other process tests; what differs
+// here is a child that dies with its parent and is read line by line.
+import { projectRoot as repoRoot } from '../processes.js'
+export { freePort } from '../processes.js'
+export { repoRoot }
 
 export interface Child {
   process: ChildProcess

@@ -60,6 +60,24 @@ t.test('given options, the plugin makes the verifier, waits for it to be ready, 
   t.rejects(app.verifier.verify(await signHs256()), { code: 'unavailable' }, 'closed with the app')
 })
 
+t.test('with pluginTimeout 0 the app waits for keyturn to come up, however long it takes', async (t) => {
+  const stub = await startKeyturnStub()
+  t.teardown(() => stub.close())
+  stub.setFeedMode('fail')
+  const app = Fastify({ pluginTimeout: 0 })
+  t.teardown(() => app.close())
+  app.register(keyturnAuth, { issuer: ISSUER, audience: AUDIENCE, secret: SECRET, revocations: { url: stub.feedUrl, token: stub.feedToken } })
+  app.register(async (routes) => {
+    routes.get('/me', { onRequest: routes.authenticate }, async (request) => ({ sid: request.auth!.sid }))
+  })
+  const listening = app.listen({ host: '127.0.0.1', port: 0 })
+  // Retries back off from 100 ms: by the third request Fastify's default of 10 s would be the only limit left.
+  await stub.feedRequested(3)
+  stub.setFeedMode('ok')
+  const base = await listening
+  t.same((await get(`${base}/me`, `Bearer ${await signHs256({ sid: 's2' })}`)).body, { sid: 's2' })
+})
+
 t.test('a verifier that cannot become ready fails the app start, loudly', async (t) => {
   const stub = await startKeyturnStub()
   t.teardown(() => stub.close())

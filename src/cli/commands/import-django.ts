@@ -139,20 +139,23 @@ function summary(report: ImportReport): string {
     lines.push(...report.badEmails.map((name) => `  ${name}`))
   }
   if (report.unusablePasswords > 0) {
-    lines.push(`without a usable password (Django's set_unusable_password): ${report.unusablePasswords};`)
-    lines.push('  they can sign in after a password reset.')
+    lines.push(`without a usable password (Django's set_unusable_password): ${report.unusablePasswords}`)
+    lines.push('  They can sign in after a password reset.')
   }
-  const listed = (count: number, usernames: string[]) =>
-    [`${count};${count > usernames.length ? ' the first ones:' : ''}`, ...usernames.map((name) => `  ${name}`)]
+  // "…: 3 (the first 2 listed)", then the usernames, one a line.
+  const listed = (count: number, usernames: string[]) => [
+    `${count}${count > usernames.length ? ` (the first ${usernames.length} listed)` : ''}`,
+    ...usernames.map((name) => `  ${name}`),
+  ]
   if (report.tooCostlyPasswords > 0) {
     const [head, ...names] = listed(report.tooCostlyPasswords, report.tooCostlyUsernames)
     lines.push(`imported without their password, whose hash costs more than Django's defaults: ${head}`, ...names)
-    lines.push('  they can sign in after a password reset.')
+    lines.push('  They can sign in after a password reset.')
   }
   if (report.unsupportedPasswords > 0) {
     const [head, ...names] = listed(report.unsupportedPasswords, report.unsupportedUsernames)
     lines.push(`imported without their password, hashed in a format keyturn does not read: ${head}`, ...names)
-    lines.push('  they can sign in after a password reset.')
+    lines.push('  They can sign in after a password reset.')
   }
   return `${lines.join('\n')}\n`
 }

@@ -10,7 +10,8 @@ export const prune: Command = {
 
 Deletes what can no longer matter: denylist entries whose tokens have expired,
 expired refresh tokens and password reset tokens, sessions that are over, and
-failed-login counts already forgotten (LOGIN_SLOWDOWN_RESET).
+failed-login counts already forgotten (LOGIN_SLOWDOWN_RESET), and audit
+events older than AUDIT_RETENTION (90d).
 Prints what it deleted.
 The service also prunes by itself every PRUNE_INTERVAL (default 1h).`,
 

@@ -6,6 +6,7 @@ export const mailVariables = {
     transport: variable('MAIL_TRANSPORT', oneOf(['log', 'smtp']), {
       default: 'log',
       doc: '`log`: mails go to the log at info level (links included), as Django\'s console backend; `smtp`: sent through `SMTP_URL`. Production refuses to fall back on `log`: set it',
+      productionScope: 'mailing',
       production: (_transport, set) =>
         set ? undefined : 'must be set when NODE_ENV=production: smtp (with SMTP_URL), or log to write mails, links included, to the log',
     }),

@@ -22,7 +22,7 @@ export function parseLinkTemplate(raw: string): string {
 }
 
 /** PUBLIC_URL, or where `npm start` listens on this machine. */
-function publicOrigin(env: Env): string {
+export function publicOrigin(env: Env): string {
   return env.PUBLIC_URL?.trim().replace(/\/+$/, '') || `http://127.0.0.1:${env.PORT?.trim() || '3000'}`
 }
 
@@ -64,6 +64,7 @@ export const passwordVariables = {
         doc: '`<PUBLIC_URL>/reset-password?token={token}`',
       },
       doc: 'the link mailed for a reset (your frontend\'s page): `{token}` is replaced by the one-time token; prefer the fragment form `https://app.example.com/reset#token={token}`, which keeps the token out of web server logs and `Referer` headers; `https:` in production',
+      productionScope: 'mailing',
       production: (template) => httpsInProduction(template),
     }),
     ttlMs: variable('PASSWORD_RESET_TTL', duration({ min: 60_000, timer: true }), {

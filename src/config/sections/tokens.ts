@@ -18,6 +18,7 @@ export const tokenVariables = {
       defaultDoc: 'random, per process (refused in production)',
       replaces: 'JWT_SECRET_KEY',
       doc: `HS256 signing key, at least ${MIN_SECRET_BYTES} bytes when \`NODE_ENV=production\``,
+      productionScope: 'signing',
       production: (secret) =>
         secret !== undefined && Buffer.byteLength(secret) < MIN_SECRET_BYTES
           ? `must be at least ${MIN_SECRET_BYTES} bytes when NODE_ENV=production`

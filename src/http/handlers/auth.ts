@@ -10,6 +10,9 @@ export function authHandlers({ deps, refreshCookie }: HandlerContext): Handlers 
   return {
     async register(request, reply) {
       const result = await register(deps, request.body as RegisterInput, clientOf(request))
+      if (!('tokens' in result)) {
+        return reply.code(202).send({ ...result, detail: 'The account exists; follow the link mailed to its address, then sign in.' })
+      }
       return reply.code(201).send(refreshCookie.deliver(reply, result))
     },
 
@@ -21,7 +24,7 @@ export function authHandlers({ deps, refreshCookie }: HandlerContext): Handlers 
       const presented = (request.body as { refresh_token?: string }).refresh_token ?? refreshCookie.read(request)
       if (presented === undefined) throw fieldProblem('refresh_token', 'required', 'is required')
       try {
-        return refreshCookie.deliver(reply, { tokens: await refreshTokens(deps, presented) })
+        return refreshCookie.deliver(reply, { tokens: await refreshTokens(deps, presented, clientOf(request)) })
       } catch (error) {
         // A refresh token that will never work again should not stay in the browser.
         if (error instanceof ProblemError && error.status === 401) refreshCookie.clear(reply)
@@ -30,7 +33,7 @@ export function authHandlers({ deps, refreshCookie }: HandlerContext): Handlers 
     },
 
     async logout(request, reply) {
-      await logout(deps, sessionOf(request), (request.body as { scope: LogoutScope }).scope)
+      await logout(deps, sessionOf(request), (request.body as { scope: LogoutScope }).scope, clientOf(request))
       refreshCookie.clear(reply)
       return reply.code(204).send()
     },

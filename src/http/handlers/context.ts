@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import type { ClientInfo, ServiceDeps } from '../../services/deps.js'
+import type { Metrics } from '../../services/metrics.js'
 import type { RefreshCookie } from '../refresh-cookie.js'
 import type { Handler } from '../routes.js'
 
@@ -9,6 +10,8 @@ export interface HandlerContext {
   /** openapi.yaml as served. */
   specText: string
   refreshCookie: RefreshCookie
+  /** Undefined when metrics are off (neither METRICS_TOKEN nor METRICS_PORT). */
+  metrics?: Metrics | undefined
 }
 
 /** Handlers keyed by the operationId they implement. */

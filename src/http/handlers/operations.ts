@@ -1,5 +1,7 @@
+import { schemaProblem } from '../../db/diagnose.js'
 import { pingDatabase } from '../../db/health.js'
-import { docsAsset, docsPage } from '../docs.js'
+import { problem } from '../../errors.js'
+import { chooseEncoding, docsAsset, docsPage } from '../docs.js'
 import type { HandlerContext, Handlers } from './context.js'
 
 /** Health, readiness, the spec and its reference page. */
@@ -10,8 +12,15 @@ export function operationHandlers({ deps, specText }: HandlerContext): Handlers 
     },
 
     async getReadiness() {
-      deps.denylist.assertFresh()
-      await pingDatabase(deps.db)
+      try {
+        deps.denylist.assertFresh()
+        await pingDatabase(deps.db)
+      } catch (error) {
+        // A database that answers but lacks tables (dropped, or migrated down) says what to run.
+        const schema = await schemaProblem(deps.db).catch(() => undefined)
+        if (schema) throw problem('unavailable', { detail: schema, cause: error, headers: { 'retry-after': '5' } })
+        throw error
+      }
       return { status: 'ok' }
     },
 
@@ -23,9 +32,17 @@ export function operationHandlers({ deps, specText }: HandlerContext): Handlers 
       return reply.type('text/html; charset=utf-8').send(docsPage)
     },
 
+    async getDocsSlash(_request, reply) {
+      // Relative, so it also works under a proxy's prefix: /docs/ → /docs, whose asset URLs resolve.
+      return reply.code(301).header('location', '../docs').send()
+    },
+
     async getDocsAsset(request, reply) {
-      const asset = docsAsset((request.params as { file: string }).file)!
-      return reply.type(asset.type).header('cache-control', 'public, max-age=86400').send(asset.body)
+      const asset = (await docsAsset((request.params as { file: string }).file))!
+      const encoding = chooseEncoding(request.headers['accept-encoding'], asset.bodies)
+      reply.type(asset.type).header('cache-control', 'public, max-age=86400').header('vary', 'accept-encoding')
+      if (encoding !== 'identity') reply.header('content-encoding', encoding)
+      return reply.send(asset.bodies[encoding])
     },
   }
 }
