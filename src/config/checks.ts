@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import type { Config, LoadOptions } from '../config.js'
 import { configuredKeys } from './sections/keys.js'
+import { profileClaimsProblem } from './sections/profile.js'
 import { MIN_SECRET_BYTES } from './sections/tokens.js'
 
 /**
@@ -26,5 +27,6 @@ export const crossChecks: ((config: Config, options: LoadOptions) => string | un
     passwordPolicy.rejectCommon && !existsSync(passwordPolicy.commonList)
       ? `PASSWORD_COMMON_LIST names no file (${passwordPolicy.commonList})`
       : undefined,
+  profileClaimsProblem,
   ({ mail }) => (mail.transport === 'smtp' && !mail.smtpUrl ? 'SMTP_URL is required when MAIL_TRANSPORT=smtp' : undefined),
 ]

@@ -1,6 +1,9 @@
 // Parsers for environment values. Each returns the parsed value or throws an
 // Error whose message completes "VARIABLE ..." (the loader adds the name).
 
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+
 const durationUnits: Record<string, number> = {
   ms: 1,
   s: 1000,
@@ -55,6 +58,16 @@ export function integer({ min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
     const value = Number(raw)
     if (value < min || value > max) throw new Error(`must be between ${min} and ${max} (got ${value})`)
     return value
+  }
+}
+
+/** A file a variable names (a mounted secret, a schema): its absolute path and its text. */
+export function readNamedFile(raw: string): { file: string; text: string } {
+  const file = path.resolve(raw.trim())
+  try {
+    return { file, text: readFileSync(file, 'utf8') }
+  } catch (error) {
+    throw new Error(`names no readable file (${file}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`)
   }
 }
 

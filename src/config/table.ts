@@ -8,6 +8,7 @@ import { limitVariables } from './sections/limits.js'
 import { mailVariables } from './sections/mail.js'
 import { operateVariables } from './sections/operate.js'
 import { passwordVariables } from './sections/passwords.js'
+import { profileVariables } from './sections/profile.js'
 import { serverVariables } from './sections/server.js'
 import { tokenVariables } from './sections/tokens.js'
 
@@ -29,4 +30,5 @@ export const configTable = {
   ...limitVariables,
   ...introspectionVariables,
   ...operateVariables,
+  ...profileVariables,
 }

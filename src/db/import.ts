@@ -5,10 +5,9 @@ import type { Trx } from './transaction.js'
 /** A user as an import writes it: the id is the one the old system gave (tokens' `sub` stay the same). */
 export type ImportedUser = Omit<
   UsersTable,
-  'id' | 'username' | 'first_name' | 'last_name' | 'is_staff' | 'is_active' | 'email_verified' | 'profile'
+  'id' | 'first_name' | 'last_name' | 'is_staff' | 'is_active' | 'email_verified' | 'profile'
 > & {
   id: number
-  username: string
   /** Imported addresses count as verified unless allauth's email addresses say otherwise. */
   email_verified: boolean
   profile: Record<string, unknown>

@@ -23,6 +23,7 @@ export interface PresentedRefreshToken {
   user_id: number
   username: string | null
   is_staff: boolean
+  profile: Record<string, unknown>
   is_active: boolean
   email_verified: boolean
 }
@@ -47,6 +48,7 @@ export function findPresentedRefreshToken(db: Executor, tokenHash: string): Prom
       'users.id as user_id',
       'users.username',
       'users.is_staff',
+      'users.profile',
       'users.is_active',
       'users.email_verified',
     ])
@@ -74,6 +76,7 @@ export interface Rotated {
   user_id: number
   username: string | null
   is_staff: boolean
+  profile: Record<string, unknown>
   email_verified: boolean
   successor_expires_at: Date
 }
@@ -103,6 +106,7 @@ const rotateIfCurrentQuery = precompiled<Rotation, Rotated>((db, slot) =>
           'users.id as user_id',
           'users.username',
           'users.is_staff',
+          'users.profile',
           'users.email_verified',
         ])
         .where('refresh_tokens.token_hash', '=', slot('tokenHash'))
@@ -153,6 +157,7 @@ const rotateIfCurrentQuery = precompiled<Rotation, Rotated>((db, slot) =>
       'presented.user_id',
       'presented.username',
       'presented.is_staff',
+      'presented.profile',
       'presented.email_verified',
       'issued.expires_at as successor_expires_at',
     ]),

@@ -26,6 +26,12 @@ const findUserByIdQuery = precompiled<{ id: number }, UserRow>((db, slot) =>
   db.selectFrom('users').select(userColumns).where('id', '=', slot('id')),
 )
 
+/** The active user's profile, locked until the transaction ends: a merge patch reads and writes it as one. */
+export async function lockProfile(trx: Trx, id: number): Promise<Record<string, unknown> | undefined> {
+  const row = await trx.selectFrom('users').select('profile').where('id', '=', id).where('is_active', '=', true).forUpdate().executeTakeFirst()
+  return row?.profile
+}
+
 /** Which login names a look-up may go by (LOGIN_FIELDS and EMAIL_VERIFICATION decide; see services/account-rules.ts). */
 export interface LoginLookup {
   kinds: readonly LoginNameKind[]

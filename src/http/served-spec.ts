@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { stringify } from 'yaml'
 import type { Config } from '../config.js'
 import { specOf, type JsonObject, type Spec } from './spec.js'
+import { withProfileSchema } from './spec-profile.js'
 
 /**
  * One change the configuration makes to openapi.yaml's document: applied in
@@ -72,7 +73,12 @@ export const serversTransform: SpecTransform = (document, config) => {
   if (config.http.publicUrl) document.servers = [{ url: config.http.publicUrl, description: 'PUBLIC_URL' }]
 }
 
-export const specTransforms: SpecTransform[] = [loginFieldsTransform, emailVerificationTransform, serversTransform]
+/** PROFILE_SCHEMA_FILE and PROFILE_CLAIMS: the configured fields in place of the field-less Profile (spec-profile.ts); after LOGIN_FIELDS, which sets RegisterRequest's required fields. */
+export const profileTransform: SpecTransform = (document, config) => {
+  Object.assign(document, withProfileSchema(document, config.profile.schema, config.profile.claims))
+}
+
+export const specTransforms: SpecTransform[] = [loginFieldsTransform, emailVerificationTransform, profileTransform, serversTransform]
 
 /**
  * openapi.yaml as this configuration serves and validates it: a copy with

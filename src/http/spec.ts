@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { parse } from 'yaml'
+import { parse, stringify } from 'yaml'
 import { packageRoot } from '../paths.js'
 
 export type JsonObject = { [key: string]: unknown }

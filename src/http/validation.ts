@@ -34,6 +34,7 @@ const codes: Record<string, FieldCode> = {
   required: 'required',
   dependentRequired: 'required',
   additionalProperties: 'unknown_field',
+  unevaluatedProperties: 'unknown_field',
   type: 'invalid_type',
   minLength: 'too_short',
   maxLength: 'too_long',
@@ -53,6 +54,7 @@ function describe(error: ErrorObject): string {
     case 'dependentRequired':
       return 'is required'
     case 'additionalProperties':
+    case 'unevaluatedProperties':
       return 'is not a known field'
     case 'type':
       return error.instancePath === '' ? 'the body must be a JSON object' : `must be ${String(params.type).replace(',', ' or ')}`
@@ -85,6 +87,8 @@ export function toFieldErrors(errors: ErrorObject[]): FieldError[] {
       pointer += `/${(error.params as { missingProperty: string }).missingProperty}`
     }
     if (error.keyword === 'additionalProperties') pointer += `/${(error.params as { additionalProperty: string }).additionalProperty}`
+    // A profile schema's (PROFILE_SCHEMA_FILE) own way of refusing unknown fields.
+    if (error.keyword === 'unevaluatedProperties') pointer += `/${(error.params as { unevaluatedProperty: string }).unevaluatedProperty}`
     const fieldError: FieldError = { pointer, code: codes[error.keyword] ?? 'invalid', detail: describe(error) }
     if (!fieldErrors.some((seen) => seen.pointer === pointer && seen.code === fieldError.code)) fieldErrors.push(fieldError)
   }

@@ -2,19 +2,22 @@ import { loginNameOf } from '../db/login-names.js'
 import { sessionStanding } from '../db/sessions.js'
 import type { UserRow } from '../db/schema.js'
 import { inTransaction, type Trx } from '../db/transaction.js'
-import { findUserById, lockUserWithHash, updateActiveUser } from '../db/users.js'
+import { findUserById, lockProfile, lockUserWithHash, updateActiveUser } from '../db/users.js'
 import { fieldProblem, problem } from '../errors.js'
 import type { AccessClaims } from '../tokens/access-token.js'
 import type { ClientInfo, ServiceDeps } from './deps.js'
 import { applyEmailChange, noticeEmailChanged, type EmailChanged } from './email-change.js'
 import { normalizeEmail } from './normalize.js'
 import { checkPassword } from './password-check.js'
+import { acceptProfile, mergeProfile, type Profile } from './profile.js'
 import { toUser, type User } from './views.js'
 
 export interface ProfileChanges {
   email?: string | null
   first_name?: string
   last_name?: string
+  /** A merge patch of the profile's fields (null removes one); the result is checked whole. */
+  profile?: Profile
   /** The account's password: required (by the spec) with `email`, checked whenever given. */
   current_password?: string
 }
@@ -42,16 +45,18 @@ export async function getMe(deps: ServiceDeps, auth: AccessClaims): Promise<User
  * wins, and this change does nothing.
  */
 export async function updateMe(deps: ServiceDeps, auth: AccessClaims, changes: ProfileChanges, client?: ClientInfo): Promise<User> {
-  const { current_password: password, email, ...names } = changes
+  const { current_password: password, email, profile: patch, ...names } = changes
   const changesEmail = 'email' in changes
-  if (!changesEmail && password === undefined && Object.keys(names).length === 0) return getMe(deps, auth)
+  if (!changesEmail && password === undefined && patch === undefined && Object.keys(names).length === 0) return getMe(deps, auth)
   const proven = password === undefined ? undefined : await proveCurrentPassword(deps, auth, password)
 
   let changed: EmailChanged | undefined
   const user = await inTransaction(deps.db, async (trx) => {
     changed = undefined
     const locked = proven && (await lockProven(trx, deps, auth, proven))
-    const named = Object.keys(names).length > 0 ? await updateActiveUser(trx, Number(auth.sub), names) : locked
+    const profile = patch && (await patchedProfile(trx, deps, Number(auth.sub), patch))
+    const updates = profile ? { ...names, profile } : names
+    const named = Object.keys(updates).length > 0 ? await updateActiveUser(trx, Number(auth.sub), updates) : locked
     let row = named ?? (await findUserById(trx, Number(auth.sub)))
     if (!row?.is_active) throw accountGone()
     const newEmail = normalizeEmail(email)
@@ -65,6 +70,13 @@ export async function updateMe(deps: ServiceDeps, auth: AccessClaims, changes: P
   const view = toUser(user)
   deps.users.set(user.id, view)
   return view
+}
+
+/** The stored profile with the patch applied, if the result passes; read under the row lock, so two patches both count. */
+async function patchedProfile(trx: Trx, deps: ServiceDeps, id: number, patch: Profile): Promise<Profile> {
+  const stored = await lockProfile(trx, id)
+  if (stored === undefined) throw accountGone()
+  return acceptProfile(deps.config.profile, mergeProfile(stored, patch))
 }
 
 /** The caller's row if `password` is theirs; incorrect_password (counted as a failed login) otherwise. */

@@ -7,6 +7,7 @@ import type { ClientInfo, ServiceDeps } from './deps.js'
 import { createAccount } from './create-user.js'
 import type { LoginFailure } from './security-events.js'
 import { checkPassword } from './password-check.js'
+import { acceptProfile, type Profile } from './profile.js'
 import { endSessions } from './revoke.js'
 import { startSession } from './session-tokens.js'
 import { toUser, type TokenResponse, type User } from './views.js'
@@ -18,6 +19,7 @@ export interface RegisterInput {
   email?: string | null
   first_name?: string
   last_name?: string
+  profile?: Profile
 }
 
 export interface LoginInput {
@@ -50,7 +52,9 @@ export async function register(deps: ServiceDeps, input: RegisterInput, client: 
   if (rules.usernames && input.username === undefined) throw fieldProblem('username', 'required', 'is required')
   if ((rules.emailOnly || rules.mandatory) && !input.email) throw fieldProblem('email', 'required', 'is required')
   const accountDeps = { db: deps.db, passwords: deps.passwords, policy: deps.config.passwordPolicy, now: new Date(deps.clock.now()) }
-  const account = { ...input, username: rules.usernames ? input.username : null }
+  // Checked as a whole (the schema's required fields too) before any hashing.
+  const profile = acceptProfile(deps.config.profile, input.profile ?? {})
+  const account = { ...input, username: rules.usernames ? input.username : null, profile }
   const signedIn = !rules.mandatory
   const result = await createAccount(accountDeps, account, { signedIn, emailClaim: emailClaimOf(rules) }, async (trx, user) => {
     const session = signedIn ? await startSession(trx, deps, user, client) : undefined

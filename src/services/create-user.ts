@@ -18,6 +18,8 @@ export interface CreateUserInput {
   first_name?: string
   last_name?: string
   is_staff?: boolean
+  /** Already accepted (services/profile.ts) by the caller; none by default. */
+  profile?: Record<string, unknown>
 }
 
 export interface CreateUserDeps {
@@ -86,6 +88,7 @@ export async function createAccount<T>(
       first_name: input.first_name ?? '',
       last_name: input.last_name ?? '',
       is_staff: input.is_staff ?? false,
+      profile: input.profile ?? {},
       created_at: now,
       last_login_at: options.signedIn ? now : null,
     })

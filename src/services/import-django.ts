@@ -1,3 +1,4 @@
+import type { Config } from '../config.js'
 import type { Db } from '../db/create-db.js'
 import {
   usernamesById,
@@ -11,9 +12,11 @@ import {
 import { foldLoginName } from '../db/login-names.js'
 import type { LoginNamesTable } from '../db/schema.js'
 import { inTransaction, type Trx } from '../db/transaction.js'
+import type { PrimaryAddress } from './import-allauth.js'
 import { emailProblem, usernameProblem } from './create-user.js'
 import { passwordStanding, unusablePassword, type PasswordStanding } from './imported-passwords.js'
 import { normalizeEmail, normalizeUsername } from './normalize.js'
+import { profileErrors, type Profile } from './profile.js'
 
 /** The file itself cannot be read as a dump: nothing was imported. */
 export class DumpFormatError extends Error {
@@ -32,6 +35,8 @@ export interface ImportReport {
   invalidReasons: string[]
   /** Skipped because their username is another account's username or email. */
   takenUsernames: string[]
+  /** Skipped: without a username (USERNAME_FIELD = 'email'), their email is their login name, and another account has it. */
+  takenEmails: string[]
   /** Imported, but without the email another account already logs in with. */
   withoutEmail: string[]
   /** Imported, but without an email the API would refuse (Django checks emails in forms, not in the database). */
@@ -65,20 +70,28 @@ export function parseDump(text: string): unknown[] {
   return data
 }
 
+/** Extra model fields copied into the profile (`--profile-fields`): [Django's field name, the profile's], checked against the schema. */
+export interface ProfileMapping {
+  fields: readonly (readonly [django: string, profile: string])[]
+  config: Config['profile']
+}
+
 /**
  * One dumped record as a keyturn user, or why it cannot be one. Any "model"
- * is accepted: a custom user model with AbstractUser's fields dumps the same.
+ * is accepted: a custom user model with AbstractUser's fields dumps the same,
+ * and one whose USERNAME_FIELD is email (no username field) becomes an
+ * account without a username that signs in with its email.
  */
-export function toImportedUser(record: unknown, now: Date): ImportedUser | string {
+export function toImportedUser(record: unknown, now: Date, mapping?: ProfileMapping): ImportedUser | string {
   if (!isObject(record)) return 'not an object'
   const { pk, fields } = record
   if (typeof pk !== 'number' || !Number.isSafeInteger(pk) || pk < 1) return 'pk is not a positive integer id'
   if (!isObject(fields)) return 'no fields'
   const { username: rawUsername, password, email } = fields
-  if (typeof rawUsername !== 'string') return 'username is missing or not a string'
-  const username = normalizeUsername(rawUsername)
-  const problem = usernameProblem(username)
-  if (problem) return `username ${JSON.stringify(rawUsername.slice(0, 160))} ${problem}`
+  if (rawUsername != null && typeof rawUsername !== 'string') return 'username is not a string'
+  const username = rawUsername == null ? null : normalizeUsername(rawUsername)
+  const problem = username === null ? undefined : usernameProblem(username)
+  if (problem) return `username ${JSON.stringify(String(rawUsername).slice(0, 160))} ${problem}`
   if (typeof password !== 'string') return 'password is not a string'
   if (email !== undefined && email !== null && typeof email !== 'string') return 'email is not a string'
   const texts = { first_name: fields.first_name ?? '', last_name: fields.last_name ?? '' }
@@ -90,13 +103,15 @@ export function toImportedUser(record: unknown, now: Date): ImportedUser | strin
   if (!createdAt) return 'date_joined is not a date'
   const lastLoginAt = fields.last_login == null ? null : parseDjangoDate(fields.last_login)
   if (lastLoginAt === undefined) return 'last_login is not a date'
+  const profile = mapping ? profileOf(fields, mapping) : {}
+  if (typeof profile === 'string') return profile
   const user: ImportedUser = {
     id: pk,
     username,
     email: normalizeEmail(email as string | null | undefined),
     email_verified: true,
     pending_email: null,
-    profile: {},
+    profile,
     password,
     first_name: texts.first_name as string,
     last_name: texts.last_name as string,
@@ -112,8 +127,31 @@ export function toImportedUser(record: unknown, now: Date): ImportedUser | strin
   return user
 }
 
+/**
+ * The mapped fields a record has, as a profile the schema accepts. Django's
+ * empty values (null, and "" for a blank CharField) are left out: the field
+ * is absent, as an optional profile field is.
+ */
+function profileOf(fields: Record<string, unknown>, mapping: ProfileMapping): Profile | string {
+  const profile: Profile = {}
+  for (const [django, name] of mapping.fields) {
+    const value = fields[django]
+    if (value !== undefined && value !== null && value !== '') profile[name] = value
+  }
+  const [first] = profileErrors(mapping.config, profile, '')
+  return first ? `profile field ${first.pointer.slice(1) || '(the profile)'} ${first.detail}` : profile
+}
+
 export interface ImportOptions {
   batchSize?: number
+  /** `--profile-fields`: extra model fields copied into the profile. */
+  profile?: ProfileMapping
+  /**
+   * From allauth's `account.emailaddress` dump (import-allauth.ts): each user's
+   * primary address, which becomes their email, verified as allauth says.
+   * Given, a user without a primary address has an unverified email (or none).
+   */
+  primaryAddresses?: ReadonlyMap<number, PrimaryAddress>
   /** Called after each batch with the records done so far. */
   onProgress?: (done: number, total: number) => void
   now?: Date
@@ -133,6 +171,7 @@ export async function importDjangoUsers(db: Db, records: unknown[], options: Imp
     invalid: 0,
     invalidReasons: [],
     takenUsernames: [],
+    takenEmails: [],
     withoutEmail: [],
     badEmails: [],
     unusablePasswords: 0,
@@ -145,7 +184,7 @@ export async function importDjangoUsers(db: Db, records: unknown[], options: Imp
   const badEmailIds = new Set<number>()
   const standings = new Map<number, PasswordStanding>()
   const users = records.map((record, index) => {
-    const parsed = toImportedUser(record, now)
+    const parsed = withAddress(toImportedUser(record, now, options.profile), options.primaryAddresses)
     if (typeof parsed !== 'string') {
       const standing = passwordStanding(parsed.password)
       standings.set(parsed.id, standing)
@@ -161,9 +200,11 @@ export async function importDjangoUsers(db: Db, records: unknown[], options: Imp
   // Usernames and emails share one namespace. A username is what an account
   // cannot do without and an email is optional, so when one user's email is
   // another's username, anywhere in the file, the username keeps the name.
+  // An account without a username holds its email as a username would.
   const usernameOwners = new Map<string, number>()
   for (const user of users) {
-    if (user && !usernameOwners.has(foldLoginName(user.username))) usernameOwners.set(foldLoginName(user.username), user.id)
+    const name = user && (user.username ?? user.email)
+    if (user && name && !usernameOwners.has(foldLoginName(name))) usernameOwners.set(foldLoginName(name), user.id)
   }
   for (let start = 0; start < users.length; start += batchSize) {
     const batch = users.slice(start, start + batchSize).filter((user) => user !== undefined)
@@ -173,43 +214,80 @@ export async function importDjangoUsers(db: Db, records: unknown[], options: Imp
     report.skipped += outcome.skipped
     report.takenIds.push(...outcome.takenIds)
     report.takenUsernames.push(...outcome.takenUsernames)
+    report.takenEmails.push(...outcome.takenEmails)
     report.withoutEmail.push(...outcome.withoutEmail)
-    report.badEmails.push(...batch.filter((user) => badEmailIds.has(user.id) && outcome.inserted.has(user.id)).map((user) => user.username))
+    report.badEmails.push(...batch.filter((user) => badEmailIds.has(user.id) && outcome.inserted.has(user.id)).map(shown))
     for (const user of batch.filter((user) => outcome.inserted.has(user.id))) {
       const standing = standings.get(user.id)
       if (standing === 'unusable') report.unusablePasswords++
-      if (standing === 'too_costly' && report.tooCostlyPasswords++ < REASONS_KEPT) report.tooCostlyUsernames.push(user.username)
-      if (standing === 'unsupported' && report.unsupportedPasswords++ < REASONS_KEPT) report.unsupportedUsernames.push(user.username)
+      if (standing === 'too_costly' && report.tooCostlyPasswords++ < REASONS_KEPT) report.tooCostlyUsernames.push(shown(user))
+      if (standing === 'unsupported' && report.unsupportedPasswords++ < REASONS_KEPT) report.unsupportedUsernames.push(shown(user))
     }
     options.onProgress?.(Math.min(start + batchSize, users.length), users.length)
   }
   return report
 }
 
-type BatchOutcome = Pick<ImportReport, 'created' | 'skipped' | 'takenIds' | 'takenUsernames' | 'withoutEmail'> & {
+/**
+ * allauth's primary address becomes the email, verified as allauth recorded
+ * it; without one the email is unverified. An account without a username
+ * must have an address: it is its only login name.
+ */
+function withAddress(parsed: ImportedUser | string, primaries: ReadonlyMap<number, PrimaryAddress> | undefined): ImportedUser | string {
+  if (typeof parsed === 'string') return parsed
+  const primary = primaries?.get(parsed.id)
+  const user = !primaries
+    ? parsed
+    : primary
+      ? { ...parsed, email: normalizeEmail(primary.email), email_verified: primary.verified }
+      : { ...parsed, email_verified: false }
+  if (user.username !== null) return user
+  if (user.email === null) return 'has no username field (USERNAME_FIELD = \'email\'?) and no email to sign in with'
+  const problem = emailProblem(user.email)
+  return problem ? `has no username field and its email ${JSON.stringify(user.email.slice(0, 160))} ${problem}` : user
+}
+
+/** How reports name a user: their username, or the email an account without one signs in with. */
+const shown = (user: ImportedUser) => user.username ?? user.email ?? `pk ${user.id}`
+
+type BatchOutcome = Pick<ImportReport, 'created' | 'skipped' | 'takenIds' | 'takenUsernames' | 'takenEmails' | 'withoutEmail'> & {
   inserted: Set<number>
 }
 
 async function importBatch(trx: Trx, batch: ImportedUser[], usernameOwners: Map<string, number>): Promise<BatchOutcome> {
   await lockLoginNames(trx)
   const existing = await usernamesById(trx, batch.map((user) => user.id))
-  const folded = batch.flatMap((user) => [foldLoginName(user.username), ...(user.email ? [foldLoginName(user.email)] : [])])
+  const folded = batch.flatMap((user) => [...(user.username === null ? [] : [foldLoginName(user.username)]), ...(user.email ? [foldLoginName(user.email)] : [])])
   const taken = await takenLoginNames(trx, [...new Set(folded)])
   const rows: ImportedUser[] = []
   const names: LoginNamesTable[] = []
   const takenIds: string[] = []
   const takenUsernames: string[] = []
+  const takenEmails: string[] = []
   const withoutEmail: ImportedUser[] = []
   for (const user of batch) {
-    const username = foldLoginName(user.username)
-    const holder = existing.get(user.id)
-    if (holder !== undefined) {
+    const username = user.username === null ? null : foldLoginName(user.username)
+    if (existing.has(user.id)) {
       // The same user imported before is what a re-run expects; another user with that id is a conflict to report.
-      if (foldLoginName(holder ?? '') !== username) takenIds.push(`pk ${user.id} (${user.username})`)
+      const holder = existing.get(user.id)
+      if ((holder == null ? null : foldLoginName(holder)) !== username) takenIds.push(`pk ${user.id} (${shown(user)})`)
+      continue
+    }
+    if (username === null) {
+      // Without a username the email is the account's only login name: no email, no account.
+      const email = foldLoginName(user.email!)
+      if (taken.has(email) || usernameOwners.get(email) !== user.id) {
+        takenEmails.push(shown(user))
+        continue
+      }
+      existing.set(user.id, null)
+      taken.add(email)
+      names.push({ name: email, user_id: user.id, kind: 'email' })
+      rows.push(user)
       continue
     }
     if (taken.has(username)) {
-      takenUsernames.push(user.username)
+      takenUsernames.push(shown(user))
       continue
     }
     existing.set(user.id, user.username)
@@ -236,7 +314,8 @@ async function importBatch(trx: Trx, batch: ImportedUser[], usernameOwners: Map<
     skipped: batch.length - inserted.size,
     takenIds,
     takenUsernames,
-    withoutEmail: withoutEmail.filter((user) => inserted.has(user.id)).map((user) => user.username),
+    takenEmails,
+    withoutEmail: withoutEmail.filter((user) => inserted.has(user.id)).map(shown),
   }
 }
 

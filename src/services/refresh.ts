@@ -93,8 +93,8 @@ const details: Partial<Record<ProblemCode, string>> = {
   email_not_verified: 'The account\'s email address is not verified yet: follow the link mailed to it, or ask for a new one.',
 }
 
-function ownerOf(row: { user_id: number; username: string | null; is_staff: boolean; email_verified: boolean }) {
-  return { id: row.user_id, username: row.username, is_staff: row.is_staff, email_verified: row.email_verified }
+function ownerOf(row: { user_id: number; username: string | null; is_staff: boolean; email_verified: boolean; profile: Record<string, unknown> }) {
+  return { id: row.user_id, username: row.username, is_staff: row.is_staff, email_verified: row.email_verified, profile: row.profile }
 }
 
 /** How far a racer follows its session's chain of rotations to the current token. */

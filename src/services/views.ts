@@ -1,4 +1,5 @@
 import type { UserRow } from '../db/schema.js'
+import type { Profile } from './profile.js'
 
 /** The API's user: what a client may see of a row (never the password hash). */
 export interface User {
@@ -14,6 +15,7 @@ export interface User {
   is_staff: boolean
   created_at: string
   last_login_at: string | null
+  profile: Profile
 }
 
 export function toUser(row: UserRow): User {
@@ -28,6 +30,7 @@ export function toUser(row: UserRow): User {
     is_staff: row.is_staff,
     created_at: row.created_at.toISOString(),
     last_login_at: row.last_login_at?.toISOString() ?? null,
+    profile: row.profile,
   }
 }
 

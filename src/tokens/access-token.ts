@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import { problem } from '../errors.js'
+import { profileClaims, type Profile } from '../services/profile.js'
 import type { KeyRing } from './key-ring.js'
 
 /**
@@ -24,6 +25,8 @@ export interface AccessClaims {
   is_staff: boolean
   /** Whether the account's email address is verified (EMAIL_VERIFICATION). */
   email_verified: boolean
+  /** The PROFILE_CLAIMS fields of the user's profile; only when PROFILE_CLAIMS names some. */
+  profile?: Profile
 }
 
 export interface IssuedAccessToken {
@@ -37,7 +40,7 @@ export interface IssuedAccessToken {
 export interface AccessTokens {
   /** A token issued at `issuedAt` (ms; now by default) that expires by `notAfter` (its session's end) at the latest. */
   issue(
-    user: { id: number; username: string | null; is_staff: boolean; email_verified: boolean },
+    user: { id: number; username: string | null; is_staff: boolean; email_verified: boolean; profile: Profile },
     sessionId: string,
     issuedAt?: number,
     notAfter?: number,
@@ -112,6 +115,8 @@ export function createAccessTokens(deps: { config: Config; clock: Clock; keys: K
         is_staff: user.is_staff,
         email_verified: user.email_verified,
       }
+      const profile = profileClaims(config.profile, user.profile)
+      if (profile) claims.profile = profile
       return { token: keys.sign({ ...claims }, clock.now()), expiresAt: exp * 1000, expiresIn: exp - iat }
     },
 

@@ -1,13 +1,15 @@
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { DumpFormatError, importDjangoUsers, parseDump, type ImportReport } from '../../services/import-django.js'
+import type { Config } from '../../config.js'
+import { primaryAddresses } from '../../services/import-allauth.js'
+import { DumpFormatError, importDjangoUsers, parseDump, type ImportReport, type ProfileMapping } from '../../services/import-django.js'
 import { UsageError, type CliIo, type Command } from '../command.js'
 import { withDatabase } from '../database.js'
 
 export const importDjangoCommand: Command = {
   name: 'import-django',
   summary: 'create the users of a Django dumpdata auth.user file, password hashes included',
-  help: `Usage: keyturn import-django FILE
+  help: `Usage: keyturn import-django FILE [--profile-fields FIELDS] [--email-addresses FILE]
 
 Reads what
 
@@ -23,22 +25,66 @@ email, first and last name, is_staff, is_active, date_joined, last_login.
 Safe to run again: a user whose id is already there is skipped. keyturn's
 usernames and emails share one case-insensitive namespace, Django's emails do
 not: a user whose email another account has is imported without it, and one
-whose username another account logs in with is skipped; both are listed.`,
+whose username another account logs in with is skipped; both are listed.
+
+A custom user model whose USERNAME_FIELD is email (no username field) is
+read too: its users get no username and sign in with their email, which
+they then must have.
+
+  --profile-fields phone_number,birth_date:born
+      copy these extra model fields into the profile (a field may be renamed,
+      django_name:profile_name), checked against PROFILE_SCHEMA_FILE, which
+      must be set; Django's empty values (null, "") are left out.
+  --email-addresses FILE
+      what  python manage.py dumpdata account.emailaddress  writes
+      (django-allauth): each user's primary address becomes their email,
+      verified as allauth says; a user without a primary address keeps the
+      email of FILE, unverified. Without it, imported emails count as verified.`,
 
   async run(args, { config, io }) {
-    const { positionals } = parseArgs({ args, allowPositionals: true, options: {} })
+    const { positionals, values } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { 'profile-fields': { type: 'string' }, 'email-addresses': { type: 'string' } },
+    })
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'FILE is missing' : 'one FILE at a time')
     const file = positionals[0]!
+    const profile = values['profile-fields'] === undefined ? undefined : profileMapping(values['profile-fields'], config.profile)
+    const addresses = values['email-addresses'] === undefined ? undefined : primaryAddresses(await readDump(values['email-addresses'], io))
     const records = await readDump(file, io)
     const stderr = io.stderr as CliIo['stderr'] & { isTTY?: boolean }
     const onProgress = stderr.isTTY
       ? (done: number, total: number) => stderr.write(`\r  ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')}`)
       : undefined
-    const report = await withDatabase(config, (db) => importDjangoUsers(db, records, { onProgress }))
+    const report = await withDatabase(config, (db) =>
+      importDjangoUsers(db, records, { onProgress, ...(profile ? { profile } : {}), ...(addresses ? { primaryAddresses: addresses.primaries } : {}) }),
+    )
     if (onProgress) stderr.write('\n')
     io.stdout.write(summary(report))
+    if (addresses) io.stdout.write(addressSummary(addresses.primaries.size, addresses.invalid))
     return 0
   },
+}
+
+/** `phone_number,birth_date:born` → [[phone_number, phone_number], [birth_date, born]]. */
+function profileMapping(option: string, config: Config['profile']): ProfileMapping {
+  if (!config.schema) throw new UsageError('--profile-fields needs PROFILE_SCHEMA_FILE: the profile keeps only the fields a schema declares')
+  const fields = option.split(',').map((item) => item.trim()).filter(Boolean).map((item) => {
+    const [django, name = django, ...rest] = item.split(':').map((part) => part.trim())
+    if (!django || !name || rest.length > 0) throw new UsageError(`--profile-fields: "${item}" is not FIELD or FIELD:PROFILE_FIELD`)
+    return [django, name] as const
+  })
+  if (fields.length === 0) throw new UsageError('--profile-fields names no field')
+  return { fields, config }
+}
+
+function addressSummary(primaries: number, invalid: string[]): string {
+  const lines = [`allauth primary addresses read: ${primaries}`]
+  if (invalid.length > 0) {
+    lines.push(`email address records ignored: ${invalid.length}${invalid.length > 10 ? ' (the first ones)' : ''}:`)
+    lines.push(...invalid.slice(0, 10).map((reason) => `  ${reason}`))
+  }
+  return `${lines.join('\n')}\n`
 }
 
 async function readDump(file: string, io: CliIo): Promise<unknown[]> {
@@ -79,6 +125,10 @@ function summary(report: ImportReport): string {
   if (report.takenUsernames.length > 0) {
     lines.push("Skipped, their username is another account's username or email:")
     lines.push(...report.takenUsernames.map((name) => `  ${name}`))
+  }
+  if (report.takenEmails.length > 0) {
+    lines.push('Skipped, without a username their email is their login name, and another account has it:')
+    lines.push(...report.takenEmails.map((name) => `  ${name}`))
   }
   if (report.withoutEmail.length > 0) {
     lines.push('Imported without their email, which another account already has:')

@@ -1,18 +1,9 @@
-import { readFileSync } from 'node:fs'
-import path from 'node:path'
 import { parsePrivateJwkSet, type ConfiguredKey } from '../../tokens/jwk.js'
-import { duration } from '../parsers.js'
+import { duration, readNamedFile } from '../parsers.js'
 import { optional, variable, type Env } from '../variable.js'
 
 function readJwkSetFile(raw: string): ConfiguredKey[] {
-  const file = path.resolve(raw.trim())
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (error) {
-    throw new Error(`names no readable file (${file}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`)
-  }
-  return parsePrivateJwkSet(text)
+  return parsePrivateJwkSet(readNamedFile(raw).text)
 }
 
 const isSet = (value: string | undefined) => value !== undefined && value.trim() !== ''
