@@ -12,6 +12,7 @@ COPY packages/verifier/package.json ./packages/verifier/
 COPY packages/browser/package.json ./packages/browser/
 COPY examples/microservice/package.json ./examples/microservice/
 COPY examples/spa/package.json ./examples/spa/
+COPY examples/typed-client/package.json ./examples/typed-client/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json openapi.yaml ./
 COPY src ./src
@@ -27,6 +28,7 @@ COPY packages/verifier/package.json ./packages/verifier/
 COPY packages/browser/package.json ./packages/browser/
 COPY examples/microservice/package.json ./examples/microservice/
 COPY examples/spa/package.json ./examples/spa/
+COPY examples/typed-client/package.json ./examples/typed-client/
 RUN npm ci --omit=dev --workspaces=false --no-audit --no-fund
 
 FROM ${NODE_IMAGE}
