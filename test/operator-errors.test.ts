@@ -1,6 +1,7 @@
 // What an operator meets in the first hour: a database not migrated yet, a
 // DATABASE_URL that points nowhere, `migrate down` typed by mistake, and the
 // CLI in a production image. Each answer says what to do.
+import { readdirSync } from 'node:fs'
 import pg from 'pg'
 import t from 'tap'
 import { cliDatabaseEnv, hasTerminal, keyturn, onTerminal, type Env } from './cli-support.js'
@@ -16,7 +17,14 @@ t.jobs = 3
 t.setTimeout(30 * 60_000)
 
 const NO_TABLES = 'the database has no keyturn tables: run `keyturn migrate` (`npm run migrate` in a checkout) or set MIGRATE_ON_START=true'
-const LAST_MIGRATION = '2026_12_01_110000_create_signing_keys'
+// The newest migration, whatever it is: the one `migrate down` undoes and a database one step behind lacks.
+const LAST_MIGRATION = readdirSync(new URL('../migrations/', import.meta.url))
+  .filter((name) => name.endsWith('.ts'))
+  .sort()
+  .at(-1)!
+  .replace(/\.ts$/, '')
+/** The table it creates: these tests expect the newest migration to be a create_<table> one. */
+const LAST_TABLE = /_create_(\w+)$/.exec(LAST_MIGRATION)?.[1]
 
 /** The environment for a server process on the CLI's database. */
 const serverEnv = (env: Env) => Object.fromEntries(Object.entries({ ...env, LOG_LEVEL: 'info' }).filter(([, value]) => value !== undefined)) as Record<string, string>
@@ -89,11 +97,12 @@ t.test('a DATABASE_URL that leads nowhere is named, without its password', async
 })
 
 t.test('migrate down refuses off a terminal without --yes, naming what it would drop', async (t) => {
+  t.ok(LAST_TABLE, `${LAST_MIGRATION} creates a table (name a create_<table> migration last, or adapt this test)`)
   const env = await cliDatabaseEnv(t)
   t.equal((await keyturn(['migrate'], env)).code, 0)
   const refused = await keyturn(['migrate', 'down'], env)
   t.equal(refused.code, 1)
-  t.match(refused.stderr, `would undo ${LAST_MIGRATION}, dropping the signing_keys table and every row in it`)
+  t.match(refused.stderr, `would undo ${LAST_MIGRATION}, dropping the ${LAST_TABLE} table and every row in it`)
   t.match(refused.stderr, 'pass --yes')
   t.match((await keyturn(['migrate', 'status'], env)).stdout, `applied  ${LAST_MIGRATION}`, 'nothing was undone')
   const yes = await keyturn(['migrate', 'down', '--yes'], env)
@@ -107,7 +116,7 @@ t.test('migrate down on a terminal asks first', { skip: hasTerminal ? false : 'n
   t.equal((await keyturn(['migrate'], env)).code, 0)
   const declined = await onTerminal(['migrate', 'down'], env, [['Type "yes" to go on: ', 'no']])
   t.equal(declined.code, 1)
-  t.match(declined.output, `This will undo ${LAST_MIGRATION}, dropping the signing_keys table and every row in it.`)
+  t.match(declined.output, `This will undo ${LAST_MIGRATION}, dropping the ${LAST_TABLE} table and every row in it.`)
   t.match(declined.output, 'Nothing was undone.')
   t.match((await keyturn(['migrate', 'status'], env)).stdout, `applied  ${LAST_MIGRATION}`)
   const accepted = await onTerminal(['migrate', 'down'], env, [['Type "yes" to go on: ', 'yes']])
