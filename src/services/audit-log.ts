@@ -3,18 +3,8 @@ import type { AuditEventRow } from '../db/schema.js'
 import { problem } from '../errors.js'
 import type { ServiceDeps } from './deps.js'
 
-/** An audit event as the admin API shows it. */
-export interface AuditEventView {
-  id: string
-  type: string
-  at: string
-  user_id: number | null
-  session_id: string | null
-  ip: string | null
-  user_agent: string | null
-  reason: string | null
-  actor: string | null
-}
+/** An audit event as the admin API shows it: the row, with its time as ISO text under `at`. */
+export type AuditEventView = Omit<AuditEventRow, 'occurred_at'> & { at: string }
 
 /** One of the caller's own events: no other user's id (an admin's action shows as `by_admin`). */
 export interface OwnEventView {
