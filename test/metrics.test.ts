@@ -51,6 +51,9 @@ t.test('GET /metrics with METRICS_TOKEN: Prometheus text whose counters move wit
   t.equal((await refresh(app, user.refresh)).json().code, 'refresh_token_reused')
   t.equal((await refresh(app, 'not-a-refresh-token')).statusCode, 401)
   t.equal((await logout(app, (await signIn(app, user.username)).access)).statusCode, 204)
+  // HEAD is implied by GET (the contract checker reads openapi.yaml, which lists GET only).
+  t.equal((await app.app.inject({ method: 'HEAD', url: '/healthz' })).statusCode, 200)
+  t.equal((await app.call({ method: 'GET', url: '/no/such/path' })).statusCode, 404)
 
   const after = await scrape(app)
   const moved = (name: string, labels: Record<string, string> = {}) => value(after, name, labels) - value(before, name, labels)
@@ -65,6 +68,8 @@ t.test('GET /metrics with METRICS_TOKEN: Prometheus text whose counters move wit
   t.equal(moved('keyturn_http_requests_total', { operation: 'login', status: '200' }), 2)
   t.equal(moved('keyturn_http_requests_total', { operation: 'login', status: '401' }), 2)
   t.equal(moved('keyturn_http_request_duration_seconds', { operation: 'refreshTokens', status: '401' }), 2, 'the histogram counts too')
+  t.equal(moved('keyturn_http_requests_total', { operation: 'getHealth', status: '200' }), 1, 'a HEAD counts once, as its GET operation')
+  t.equal(moved('keyturn_http_requests_total', { operation: 'unknown', status: '404' }), 1, 'an unrouted request counts once')
   t.equal(moved('keyturn_password_hash_duration_seconds', { operation: 'verify' }), 4, 'each password check is timed (the unknown name\'s dummy too)')
   t.equal(moved('keyturn_password_hash_duration_seconds', { operation: 'hash' }), 1, 'and the sign-up\'s hash')
   t.ok(value(after, 'keyturn_denylist_entries') >= 2, 'the ended sessions are on the denylist')

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest, onResponseHookHandler } from 'fastify'
 import { problem } from '../errors.js'
 import type { Metrics } from '../services/metrics.js'
 import type { SecurityCheck } from './security.js'
@@ -12,12 +12,26 @@ declare module 'fastify' {
   }
 }
 
-/** Counts every response by operation and status, with its duration. */
+/**
+ * Counts every response by operation and status, with its duration. Each
+ * route gets a hook of its own that knows its operationId, as reading it per
+ * request (request.routeOptions) builds an object each time; the hooks are
+ * synchronous, so no promise either.
+ */
 export function registerRequestMetrics(app: FastifyInstance, metrics: Metrics): void {
-  app.addHook('onResponse', async (request, reply) => {
-    const labels = { operation: request.routeOptions.config?.operationId ?? 'unknown', status: String(reply.statusCode) }
-    metrics.requests.inc(labels)
-    metrics.requestDuration.observe(labels, reply.elapsedTime / 1000)
+  app.addHook('onRoute', (route) => {
+    const record = metrics.recorder(route.config?.operationId ?? 'unknown')
+    const onResponse: onResponseHookHandler = (_request, reply, done) => {
+      record(reply.statusCode, reply.elapsedTime / 1000)
+      done()
+    }
+    route.onResponse = [...[route.onResponse ?? []].flat(), onResponse]
+  })
+  // Unrouted requests meet no route's hook: Fastify's not-found handler answers them.
+  const unrouted = metrics.recorder('unknown')
+  app.addHook('onResponse', (request, reply, done) => {
+    if (request.is404) unrouted(reply.statusCode, reply.elapsedTime / 1000)
+    done()
   })
 }
 

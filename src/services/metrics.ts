@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { PasswordHasher } from '../crypto/passwords.js'
 import type { PoolStats } from '../db/pool-stats.js'
+import { RequestMetrics } from './request-metrics.js'
 import type { SecurityEvent } from './security-events.js'
 
 /** What the gauges read when scraped. */
@@ -17,8 +18,7 @@ export interface MetricSources {
  */
 export class Metrics {
   readonly registry = new Registry()
-  readonly requests: Counter<'operation' | 'status'>
-  readonly requestDuration: Histogram<'operation' | 'status'>
+  readonly #requests: RequestMetrics
   readonly #logins: Counter<'outcome'>
   readonly #refreshes: Counter<'outcome'>
   readonly #revocations: Counter<'reason'>
@@ -28,19 +28,7 @@ export class Metrics {
 
   constructor(sources: MetricSources) {
     const registers = [this.registry]
-    this.requests = new Counter({
-      name: 'keyturn_http_requests_total',
-      help: 'Requests answered, by operationId of openapi.yaml (`unknown` for no route) and status',
-      labelNames: ['operation', 'status'],
-      registers,
-    })
-    this.requestDuration = new Histogram({
-      name: 'keyturn_http_request_duration_seconds',
-      help: 'Time from the request to its response, by operationId and status',
-      labelNames: ['operation', 'status'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    })
+    this.#requests = new RequestMetrics(this.registry)
     this.#logins = new Counter({
       name: 'keyturn_logins_total',
       help: 'Logins by outcome: ok, bad_password, unknown_name, inactive, slowed (login slowdown), rate_limited, email_not_verified',
@@ -116,6 +104,11 @@ export class Metrics {
     poolGauge('keyturn_db_pool_idle', 'Database connections open and idle', (stats) => stats.idle)
     poolGauge('keyturn_db_pool_waiting', 'Queries waiting for a database connection', (stats) => stats.waiting)
     collectDefaultMetrics({ register: this.registry })
+  }
+
+  /** What a route calls on each response (RequestMetrics). */
+  recorder(operation: string): (status: number, seconds: number) => void {
+    return this.#requests.recorder(operation)
   }
 
   /** The counters a security event moves. */
