@@ -56,8 +56,9 @@ async function main(): Promise<void> {
       for (const { on } of pairs) fetch(`${on.base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }).then((res) => res.text(), () => {})
     }, 1000)
 
-    const scenarios: { name: string; options: (instance: Instance) => Promise<Options> }[] = [
-      { name: 'GET /v1/auth/me', options: async ({ base, access }) => ({ url: `${base}/v1/auth/me`, headers: { authorization: `Bearer ${access}` } }) },
+    const me = async ({ base, access }: Instance): Promise<Options> => ({ url: `${base}/v1/auth/me`, headers: { authorization: `Bearer ${access}` } })
+    const scenarios: { name: string; options: (instance: Instance) => Promise<Options>; pairs?: Pair[] }[] = [
+      { name: 'GET /v1/auth/me', options: me },
       {
         name: 'POST /v1/auth/verify',
         options: async ({ base, access }) => ({ url: `${base}/v1/auth/verify`, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: access }) }),
@@ -67,6 +68,8 @@ async function main(): Promise<void> {
         name: 'POST /v1/auth/login',
         options: async ({ base }) => ({ url: `${base}/v1/auth/login`, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'observe1', password }) }),
       },
+      // The control: two instances alike (both off), to read the rows above against.
+      { name: 'control: GET /v1/auth/me, off ÷ off', options: me, pairs: [{ on: offB!, off: offA! }] },
     ]
     const rows = []
     for (const scenario of scenarios) {
@@ -77,8 +80,9 @@ async function main(): Promise<void> {
         return { ratio: onResult.requests.average / offResult.requests.average, on: onResult, off: offResult }
       }
       // Unmeasured first: a cold instance (JIT, pools) would lose its first round.
-      for (const pair of pairs) await together(pair, 2)
-      for (let round = 0; round < ROUNDS; round++) ratios.push(await together(pairs[round % pairs.length]!))
+      const measured = scenario.pairs ?? pairs
+      for (const pair of measured) await together(pair, 2)
+      for (let round = 0; round < ROUNDS; round++) ratios.push(await together(measured[round % measured.length]!))
       ratios.sort((a, b) => a.ratio - b.ratio)
       rows.push({ scenario: scenario.name, ...ratios[Math.floor(ratios.length / 2)]!, range: [ratios[0]!.ratio, ratios.at(-1)!.ratio] })
     }
