@@ -32,3 +32,11 @@ t.test('request counts and durations read as a Prometheus counter and histogram'
   t.ok(Math.abs(ok.find((s) => s.name.endsWith('_sum'))!.value - 42.3045) < 1e-9, 'the sum is exact')
   t.equal(histogram.samples.filter((s) => s.labels.status === '401' && s.name.endsWith('_bucket')).length, 14, 'each status its own series')
 })
+
+t.test('recorders of one operation (a GET route and its HEAD) share its series', async (t) => {
+  const metrics = new Metrics({ denylist: { size: 0, sinceSyncMs: 0 }, pool: () => undefined, auditPending: () => 0 })
+  metrics.recorder('getHealth')(200, 0.001)
+  metrics.recorder('getHealth')(200, 0.002)
+  const families = parsePrometheusText(await metrics.registry.metrics())
+  t.same(families.get('keyturn_http_requests_total')!.samples.map((s) => [s.labels, s.value]), [[{ operation: 'getHealth', status: '200' }, 2]])
+})

@@ -27,6 +27,8 @@ interface Sample {
  */
 export class RequestMetrics {
   readonly #series: Series[] = []
+  /** By operation, then status: a GET route and its HEAD, or routes without an operationId, share one series. */
+  readonly #byOperation = new Map<string, Map<number, Series>>()
 
   constructor(registry: Registry) {
     const all = this.#series
@@ -57,7 +59,8 @@ export class RequestMetrics {
 
   /** What a route calls on each response; a status's series is made the first time it is answered. */
   recorder(operation: string): (status: number, seconds: number) => void {
-    const byStatus = new Map<number, Series>()
+    const byStatus = this.#byOperation.get(operation) ?? new Map<number, Series>()
+    this.#byOperation.set(operation, byStatus)
     return (status, seconds) => {
       let series = byStatus.get(status)
       if (series === undefined) {
